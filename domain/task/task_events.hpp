@@ -1,0 +1,151 @@
+// Events of the task aggregate: a to-do with an assignee and a due time, optionally about a
+// contact, company, deal or lead.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "domain/activity/entity_ref.hpp"
+#include "domain/common/types.hpp"
+
+namespace realmkit::domain {
+
+enum class task_priority { low, normal, high };
+
+constexpr std::string_view to_string(task_priority priority) {
+  switch (priority) {
+    case task_priority::low:
+      return "low";
+    case task_priority::normal:
+      return "normal";
+    case task_priority::high:
+      return "high";
+  }
+  return {};  // only for a value outside the enum, which decide rejects
+}
+
+constexpr bool from_string(std::string_view text, task_priority& out) {
+  for (auto priority : {task_priority::low, task_priority::normal, task_priority::high}) {
+    if (to_string(priority) == text) {
+      out = priority;
+      return true;
+    }
+  }
+  return false;
+}
+
+struct task_created {
+  static constexpr std::string_view kType = "task.created.v1";
+  task_id task;
+  std::string title;
+  std::string description;  // empty when none
+  user_id assignee;
+  std::optional<timestamp> due_at;
+  std::optional<entity_ref> link;  // the record the task is about
+  task_priority priority = task_priority::normal;
+
+  bool operator==(const task_created&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("task_id", self.task);
+    v("title", self.title);
+    v("description", self.description);
+    v("assignee_id", self.assignee);
+    v("due_at", self.due_at);
+    v("link", self.link);
+    v("priority", self.priority);
+  }
+};
+
+// Carries every editable field with its new value, so a read model applies it without merging.
+struct task_edited {
+  static constexpr std::string_view kType = "task.edited.v1";
+  task_id task;
+  std::string title;
+  std::string description;
+  task_priority priority = task_priority::normal;
+
+  bool operator==(const task_edited&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("task_id", self.task);
+    v("title", self.title);
+    v("description", self.description);
+    v("priority", self.priority);
+  }
+};
+
+// Both assignees travel with the event: each one's task list changes.
+struct task_reassigned {
+  static constexpr std::string_view kType = "task.reassigned.v1";
+  task_id task;
+  user_id from_assignee;
+  user_id to_assignee;
+
+  bool operator==(const task_reassigned&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("task_id", self.task);
+    v("from_assignee_id", self.from_assignee);
+    v("to_assignee_id", self.to_assignee);
+  }
+};
+
+// An absent `to` removes the due time.
+struct task_due_changed {
+  static constexpr std::string_view kType = "task.due_changed.v1";
+  task_id task;
+  std::optional<timestamp> from;
+  std::optional<timestamp> to;
+
+  bool operator==(const task_due_changed&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("task_id", self.task);
+    v("from", self.from);
+    v("to", self.to);
+  }
+};
+
+struct task_completed {
+  static constexpr std::string_view kType = "task.completed.v1";
+  task_id task;
+  timestamp at{};
+
+  bool operator==(const task_completed&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("task_id", self.task);
+    v("at", self.at);
+  }
+};
+
+struct task_reopened {
+  static constexpr std::string_view kType = "task.reopened.v1";
+  task_id task;
+
+  bool operator==(const task_reopened&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("task_id", self.task);
+  }
+};
+
+// A soft delete: the task leaves every list, its history stays for audit.
+struct task_deleted {
+  static constexpr std::string_view kType = "task.deleted.v1";
+  task_id task;
+
+  bool operator==(const task_deleted&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("task_id", self.task);
+  }
+};
+
+using task_event = std::variant<task_created, task_edited, task_reassigned, task_due_changed,
+                                task_completed, task_reopened, task_deleted>;
+
+}  // namespace realmkit::domain
