@@ -1,0 +1,137 @@
+#include "infra/sqlite/sqlite_event_rows.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <limits>
+
+namespace realmkit::infra::sqlite {
+namespace {
+
+enum column : int {
+  kPosition,
+  kEventId,
+  kStreamId,
+  kStreamVersion,
+  kType,
+  kSchemaVersion,
+  kRecordedAt,
+  kData,
+  kMetadata,
+};
+
+[[noreturn]] void corrupt(std::int64_t position, std::string_view what) {
+  throw corrupt_event("event at global position " + std::to_string(position) +
+                      " is corrupt: " + std::string(what));
+}
+
+// Validates without building a DOM: reads are the hot path of projections and audit.
+bool is_json_object(std::string_view text) {
+  std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || text[first] != '{') return false;
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  rapidjson::BaseReaderHandler<> ignore;
+  rapidjson::Reader reader;
+  // Without kParseStopWhenDoneFlag the reader also refuses trailing content after the object.
+  return !reader.Parse<rapidjson::kParseIterativeFlag>(stream, ignore).IsError();
+}
+
+std::string_view text_column(const query& row, int col, std::int64_t position, const char* name) {
+  if (row.type(col) != column_type::text) corrupt(position, std::string(name) + " is not text");
+  return row.text(col);
+}
+
+std::int64_t integer_column(const query& row, int col, std::int64_t position, const char* name) {
+  if (row.type(col) != column_type::integer) {
+    corrupt(position, std::string(name) + " is not an integer");
+  }
+  return row.integer(col);
+}
+
+}  // namespace
+
+recorded_event decode_event(const query& row) {
+  if (row.type(kPosition) != column_type::integer) {
+    throw corrupt_event("an event row has no integer global position");
+  }
+  recorded_event e;
+  e.global_position = row.integer(kPosition);
+  const auto pos = e.global_position;
+  e.event_id = text_column(row, kEventId, pos, "event_id");
+  e.stream_id = text_column(row, kStreamId, pos, "stream_id");
+  e.stream_version = integer_column(row, kStreamVersion, pos, "stream_version");
+  if (e.stream_version < 1) corrupt(pos, "stream_version is below 1");
+  e.type = text_column(row, kType, pos, "type");
+  if (e.event_id.empty()) corrupt(pos, "event_id is empty");
+  if (e.stream_id.empty()) corrupt(pos, "stream_id is empty");
+  if (e.type.empty()) corrupt(pos, "type is empty");
+  const auto schema = integer_column(row, kSchemaVersion, pos, "schema_version");
+  if (schema < 1 || schema > std::numeric_limits<int>::max()) {
+    corrupt(pos, "schema_version is out of range");
+  }
+  e.schema_version = static_cast<int>(schema);
+  e.recorded_at =
+      timestamp(std::chrono::microseconds(integer_column(row, kRecordedAt, pos, "recorded_at")));
+  const auto data = text_column(row, kData, pos, "data");
+  if (!is_json_object(data)) corrupt(pos, "data is not a JSON object");
+  e.data = data;
+  const auto metadata = text_column(row, kMetadata, pos, "metadata");
+  if (!is_json_object(metadata)) corrupt(pos, "metadata is not a JSON object");
+  e.metadata = metadata;
+  return e;
+}
+
+std::string encode_append_result(const append_result& result) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("streams");
+  w.StartArray();
+  for (const auto& s : result.streams) {
+    w.StartObject();
+    w.Key("stream_id");
+    w.String(s.stream_id.data(), static_cast<rapidjson::SizeType>(s.stream_id.size()));
+    w.Key("version");
+    w.Int64(s.version);
+    w.Key("last_position");
+    w.Int64(s.last_position);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("position");
+  w.Int64(result.position);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+append_result decode_append_result(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  const auto bad = [] { return store_error("a stored idempotency result is corrupt"); };
+  if (doc.HasParseError() || !doc.IsObject()) throw bad();
+  const auto streams = doc.FindMember("streams");
+  const auto position = doc.FindMember("position");
+  if (streams == doc.MemberEnd() || !streams->value.IsArray() || position == doc.MemberEnd() ||
+      !position->value.IsInt64()) {
+    throw bad();
+  }
+  append_result result;
+  result.position = position->value.GetInt64();
+  for (const auto& s : streams->value.GetArray()) {
+    if (!s.IsObject()) throw bad();
+    const auto id = s.FindMember("stream_id");
+    const auto version = s.FindMember("version");
+    const auto last = s.FindMember("last_position");
+    if (id == s.MemberEnd() || !id->value.IsString() || version == s.MemberEnd() ||
+        !version->value.IsInt64() || last == s.MemberEnd() || !last->value.IsInt64()) {
+      throw bad();
+    }
+    result.streams.push_back({std::string(id->value.GetString(), id->value.GetStringLength()),
+                              version->value.GetInt64(), last->value.GetInt64()});
+  }
+  return result;
+}
+
+}  // namespace realmkit::infra::sqlite

@@ -1,0 +1,27 @@
+// Row mapping for the SQLite event store: decoding an events row (refusing corrupt ones) and the
+// JSON form of an append result kept with an idempotency key.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "infra/event_store.hpp"
+#include "infra/sqlite/sqlite_connection.hpp"
+
+namespace realmkit::infra::sqlite {
+
+// The column list every event query selects, in the order decode_event reads it.
+#define REALMKIT_SQLITE_EVENT_COLUMNS                                                         \
+  "global_position, event_id, stream_id, stream_version, type, schema_version, recorded_at, " \
+  "data, metadata"
+
+// Decodes the current row of a query selecting REALMKIT_SQLITE_EVENT_COLUMNS. Throws corrupt_event,
+// naming the global position and the column, when a column is missing, of the wrong type or out
+// of range, or when data or metadata is not a JSON object.
+recorded_event decode_event(const query& row);
+
+std::string encode_append_result(const append_result& result);
+// Throws store_error when the text is not an encoded append result.
+append_result decode_append_result(std::string_view json);
+
+}  // namespace realmkit::infra::sqlite

@@ -1,0 +1,78 @@
+// The embedded event store: one SQLite file in WAL mode, shared safely by several processes (the
+// server and the CLI), with group commit so concurrent appends share one fsync.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "infra/event_store.hpp"
+
+namespace realmkit::infra {
+
+// What a commit promises once append() returns.
+enum class sqlite_durability {
+  // synchronous=FULL: the WAL is fsynced before every commit returns, so no acknowledged append
+  // is lost on power loss. The default, and the only mode for real data.
+  full,
+  // synchronous=NORMAL: commits are not fsynced (the WAL is at checkpoints). The database never
+  // corrupts, but a power loss (not a process crash) may lose the last acknowledged appends.
+  // For demos, tests and throwaway data only.
+  relaxed,
+};
+
+struct sqlite_store_options {
+  std::filesystem::path path = "data/realmkit.db";  // parent directories are created
+  sqlite_durability durability = sqlite_durability::full;
+  // Apply pending migrations when opening. Without it the database must already be migrated
+  // (call migrate()); a database from a newer binary is refused either way.
+  bool migrate_on_open = true;
+  // How long a connection waits for another process's write lock before failing with
+  // store_unavailable.
+  std::chrono::milliseconds busy_timeout{10'000};
+  // How often wait_for_append looks for appends made by other processes.
+  std::chrono::milliseconds poll_interval{20};
+  // At most this many append() calls share one transaction (group commit).
+  std::size_t max_batch_appends = 1024;
+  // Idle reader connections kept open for reuse.
+  std::size_t max_idle_readers = 8;
+  // The source of recorded_at (and of idempotency keys' created_at); the system clock when empty.
+  std::function<timestamp()> clock;
+};
+
+class sqlite_event_store final : public event_store {
+ public:
+  // Opens (creating the file and its folder when missing) and, with migrate_on_open, migrates.
+  // Throws store_error for a database from a newer binary, store_unavailable when the file cannot
+  // be opened.
+  explicit sqlite_event_store(sqlite_store_options options);
+  ~sqlite_event_store() override;
+  sqlite_event_store(const sqlite_event_store&) = delete;
+  sqlite_event_store& operator=(const sqlite_event_store&) = delete;
+
+  // Applies pending migrations (idempotent; safe while other processes use the file). Returns how
+  // many were applied.
+  int migrate();
+  // The highest applied migration version.
+  int schema_version();
+  const std::filesystem::path& path() const;
+
+  using event_store::append;
+  append_result append(std::span<const stream_write> writes,
+                       const std::optional<idempotency_key>& key) override;
+  std::optional<append_result> find_idempotent(const idempotency_key& key) override;
+  std::vector<recorded_event> read_stream(std::string_view stream_id, std::int64_t from_version,
+                                          std::size_t max) override;
+  std::int64_t stream_version(std::string_view stream_id) override;
+  std::vector<recorded_event> read_all(std::int64_t after_position, std::size_t max) override;
+  std::int64_t head_position() override;
+  void wait_for_append(std::int64_t position, std::chrono::milliseconds timeout) override;
+
+ private:
+  class impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace realmkit::infra
