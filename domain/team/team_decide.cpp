@@ -15,8 +15,8 @@ std::optional<rejection> require_active(const team_state& state) {
 
 std::optional<rejection> check_room_for_one_more(const team_state& state, std::string_view field) {
   if (state.members.size() >= kMaxTeamMembers) {
-    return invalid_state(std::string(field),
-                         "a team has at most " + std::to_string(kMaxTeamMembers) + " members");
+    return invalid(std::string(field),
+                   "a team has at most " + std::to_string(kMaxTeamMembers) + " members");
   }
   return std::nullopt;
 }

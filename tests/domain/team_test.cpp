@@ -102,13 +102,13 @@ TEST_SUITE("team") {
     spec()
         .given(full())
         .when(add_team_member{kTeam, kAda})
-        .then_rejected(rejection_code::invalid_state, "user_id");
+        .then_rejected(rejection_code::invalid, "user_id");
     // A member already in a full team is still a no-op, not a rejection.
     spec().given(full()).when(add_team_member{kTeam, user_id{"m7"}}).then({});
     spec()
         .given(full())
         .when(assign_team_manager{kTeam, kAda})
-        .then_rejected(rejection_code::invalid_state, "manager_id");
+        .then_rejected(rejection_code::invalid, "manager_id");
     spec()
         .given(full())
         .when(assign_team_manager{kTeam, user_id{"m0"}})
