@@ -1,0 +1,314 @@
+#include "infra/postgres/postgres_event_store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
+
+#include "infra/postgres/postgres_append_writer.hpp"
+#include "infra/postgres/postgres_connection.hpp"
+#include "infra/postgres/postgres_listener.hpp"
+#include "infra/postgres/postgres_migrations.hpp"
+
+namespace realmkit::infra {
+namespace {
+
+using namespace postgres_detail;
+
+// Named read statements, prepared once per reader connection.
+const std::string kEventColumns =
+    "global_position, event_id, stream_id, stream_version, type, schema_version,"
+    " (extract(epoch FROM recorded_at) * 1000000)::bigint, data, metadata";
+
+constexpr const char* kReadAll = "read_all";
+const std::string kReadAllSql = "SELECT " + kEventColumns +
+                                " FROM events WHERE global_position > $1"
+                                " ORDER BY global_position LIMIT $2";
+constexpr const char* kReadStream = "read_stream";
+const std::string kReadStreamSql = "SELECT " + kEventColumns +
+                                   " FROM events WHERE stream_id = $1 AND stream_version >= $2"
+                                   " ORDER BY stream_version LIMIT $3";
+constexpr const char* kStreamVersion = "stream_version";
+constexpr const char* kStreamVersionSql = "SELECT version FROM streams WHERE stream_id = $1";
+constexpr const char* kHeadPosition = "head_position";
+constexpr const char* kHeadPositionSql = "SELECT last FROM event_position";
+constexpr const char* kFindKey = "find_idempotency_key";
+constexpr const char* kFindKeySql =
+    "SELECT fingerprint, result::text FROM idempotency_keys WHERE actor = $1 AND key = $2";
+
+constexpr const char* kColumnNames[] = {"global_position", "event_id", "stream_id",
+                                        "stream_version",  "type",     "schema_version",
+                                        "recorded_at",     "data",     "metadata"};
+
+std::unique_ptr<pqxx::connection> open_reader(const postgres_store_options& options) {
+  auto connection = open_connection(options, "reader");
+  connection->prepare(kReadAll, kReadAllSql);
+  connection->prepare(kReadStream, kReadStreamSql);
+  connection->prepare(kStreamVersion, kStreamVersionSql);
+  connection->prepare(kHeadPosition, kHeadPositionSql);
+  connection->prepare(kFindKey, kFindKeySql);
+  return connection;
+}
+
+// The database guarantees json columns hold valid JSON, so an object is one that starts with '{'.
+bool looks_like_json_object(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '{';
+}
+
+std::int64_t clamp_limit(std::size_t max) {
+  constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  return static_cast<std::int64_t>(std::min(max, kMax));
+}
+
+// Maps one row, refusing anything a correct writer could not have stored.
+recorded_event to_event(const pqxx::row& row) {
+  std::string where = "the event at position ";
+  where += row[0].is_null() ? std::string("NULL") : row[0].c_str();
+  for (std::size_t i = 0; i < std::size(kColumnNames); ++i) {
+    if (row[static_cast<pqxx::row::size_type>(i)].is_null()) {
+      throw corrupt_event(where + " has no " + kColumnNames[i]);
+    }
+  }
+  recorded_event e;
+  try {
+    e.global_position = row[0].as<std::int64_t>();
+    e.event_id = row[1].as<std::string>();
+    e.stream_id = row[2].as<std::string>();
+    e.stream_version = row[3].as<std::int64_t>();
+    e.type = row[4].as<std::string>();
+    e.schema_version = row[5].as<int>();
+    e.recorded_at = timestamp(std::chrono::microseconds(row[6].as<std::int64_t>()));
+    e.data = row[7].as<std::string>();
+    e.metadata = row[8].as<std::string>();
+  } catch (const std::exception& ex) {
+    throw corrupt_event(where + " cannot be read: " + ex.what());
+  }
+  if (e.global_position < 1 || e.stream_version < 1 || e.schema_version < 1) {
+    throw corrupt_event(where + " has a position, stream version or schema version below 1");
+  }
+  if (e.event_id.empty() || e.stream_id.empty() || e.type.empty()) {
+    throw corrupt_event(where + " has an empty event id, stream id or type");
+  }
+  if (!looks_like_json_object(e.data)) throw corrupt_event(where + ": data is not a JSON object");
+  if (!looks_like_json_object(e.metadata)) {
+    throw corrupt_event(where + ": metadata is not a JSON object");
+  }
+  return e;
+}
+
+}  // namespace
+
+int migrate_postgres(const postgres_store_options& options) {
+  if (!is_valid_schema_name(options.schema)) {
+    throw std::invalid_argument("PostgreSQL schema name " + options.schema +
+                                " must be [a-z_][a-z0-9_]* of at most 47 characters");
+  }
+  auto connection = open_connection(options, "migrate");
+  try {
+    return apply_migrations(*connection, options.schema);
+  } catch (...) {
+    rethrow_as_store_error("migrating schema " + options.schema);
+  }
+}
+
+class postgres_event_store::impl {
+ public:
+  explicit impl(postgres_store_options options)
+      : options_(std::move(options)),
+        readers_([this] { return open_reader(options_); }, options_.reader_connections) {
+    if (!is_valid_schema_name(options_.schema)) {
+      throw std::invalid_argument("PostgreSQL schema name " + options_.schema +
+                                  " must be [a-z_][a-z0-9_]* of at most 47 characters");
+    }
+    auto connection = open_connection(options_, "writer");
+    try {
+      apply_migrations(*connection, options_.schema);
+      pqxx::nontransaction tx(*connection, "initial head");
+      known_head_ = tx.exec1(kHeadPositionSql)[0].as<std::int64_t>();
+    } catch (...) {
+      rethrow_as_store_error("opening the event store in schema " + options_.schema);
+    }
+    writer_ = std::make_unique<append_writer>(options_, std::move(connection),
+                                              [this](std::int64_t head) { note_head(head); });
+    listener_ = std::make_unique<position_listener>(options_,
+                                                    [this](std::int64_t head) { note_head(head); });
+  }
+
+  ~impl() {
+    listener_.reset();
+    writer_.reset();
+    if (options_.drop_schema_on_close) drop_schema();
+  }
+
+  // Runs a read on a pooled connection; a broken connection is dropped by the lease.
+  template <class F>
+  auto read(std::string_view operation, F&& f) {
+    auto lease = readers_.acquire();
+    try {
+      pqxx::nontransaction tx(lease.connection(), std::string(operation));
+      return f(tx);
+    } catch (...) {
+      rethrow_as_store_error(operation);
+    }
+  }
+
+  // Anything above the known head wakes wait_for_append; -1 means "something, position unknown".
+  void note_head(std::int64_t head) {
+    {
+      std::lock_guard lock(head_mutex_);
+      if (head < 0) {
+        ++unknown_appends_;
+      } else if (head > known_head_) {
+        known_head_ = head;
+      } else {
+        return;
+      }
+    }
+    head_advanced_.notify_all();
+  }
+
+  std::int64_t query_head() {
+    const auto head = read("head_position", [](pqxx::nontransaction& tx) {
+      return tx.exec_prepared1(kHeadPosition)[0].template as<std::int64_t>();
+    });
+    note_head(head);
+    return head;
+  }
+
+  void wait_for_append(std::int64_t position, std::chrono::milliseconds timeout) {
+    using clock = std::chrono::steady_clock;
+    const auto deadline = clock::now() + timeout;
+    std::unique_lock lock(head_mutex_);
+    const auto unknown_at_start = unknown_appends_;
+    while (known_head_ <= position && unknown_appends_ == unknown_at_start) {
+      const auto now = clock::now();
+      if (now >= deadline) return;
+      const auto until = std::min(deadline, now + options_.poll_interval);
+      if (head_advanced_.wait_until(lock, until) == std::cv_status::timeout && until < deadline) {
+        // No notification within the poll interval: the listener may be reconnecting.
+        lock.unlock();
+        try {
+          query_head();
+        } catch (const store_error&) {
+          // The next read reports the failure; waiting only has to end in time.
+        }
+        lock.lock();
+      }
+    }
+  }
+
+  void drop_schema() {
+    try {
+      auto connection = open_connection(options_, "drop");
+      pqxx::nontransaction tx(*connection, "drop schema");
+      tx.exec("DROP SCHEMA IF EXISTS " + quoted_identifier(options_.schema) + " CASCADE");
+    } catch (const std::exception& e) {
+      spdlog::warn("could not drop PostgreSQL schema {}: {}", options_.schema, e.what());
+    }
+  }
+
+  postgres_store_options options_;
+  connection_pool readers_;
+  std::unique_ptr<append_writer> writer_;
+  std::unique_ptr<position_listener> listener_;
+
+  std::mutex head_mutex_;  // guards known_head_ and unknown_appends_
+  std::condition_variable head_advanced_;
+  std::int64_t known_head_ = 0;        // highest position known to be committed
+  std::uint64_t unknown_appends_ = 0;  // notifications whose payload was not a position
+};
+
+postgres_event_store::postgres_event_store(postgres_store_options options)
+    : impl_(std::make_unique<impl>(std::move(options))) {}
+
+postgres_event_store::~postgres_event_store() = default;
+
+const postgres_store_options& postgres_event_store::options() const {
+  return impl_->options_;
+}
+
+append_result postgres_event_store::append(std::span<const stream_write> writes,
+                                           const std::optional<idempotency_key>& key) {
+  validate_writes(writes);
+  validate_for_postgres(writes, key);
+  return impl_->writer_->append(writes, key);
+}
+
+std::optional<append_result> postgres_event_store::find_idempotent(const idempotency_key& key) {
+  auto stored = impl_->read("find_idempotent", [&](pqxx::nontransaction& tx) {
+    return tx.exec_prepared(kFindKey, key.actor, key.key);
+  });
+  if (stored.empty()) return std::nullopt;
+  if (stored[0][0].as<std::string>() != key.fingerprint) {
+    throw idempotency_key_reused("idempotency key " + key.key + " of " + key.actor +
+                                 " was already used for a different request");
+  }
+  auto result = postgres_detail::decode_append_result(stored[0][1].as<std::string>());
+  result.replayed = true;
+  return result;
+}
+
+std::vector<recorded_event> postgres_event_store::read_stream(std::string_view stream_id,
+                                                              std::int64_t from_version,
+                                                              std::size_t max) {
+  std::vector<recorded_event> events;
+  if (max == 0) return events;
+  from_version = std::max<std::int64_t>(from_version, 1);
+  const auto rows = impl_->read("read_stream", [&](pqxx::nontransaction& tx) {
+    return tx.exec_prepared(kReadStream, std::string(stream_id), from_version, clamp_limit(max));
+  });
+  events.reserve(rows.size());
+  for (const auto& row : rows) {
+    auto e = to_event(row);
+    const auto expected = from_version + static_cast<std::int64_t>(events.size());
+    if (e.stream_version != expected) {
+      throw corrupt_event("stream " + std::string(stream_id) + " has no event at version " +
+                          std::to_string(expected));
+    }
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+std::int64_t postgres_event_store::stream_version(std::string_view stream_id) {
+  return impl_->read("stream_version", [&](pqxx::nontransaction& tx) -> std::int64_t {
+    const auto rows = tx.exec_prepared(kStreamVersion, std::string(stream_id));
+    return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
+  });
+}
+
+std::vector<recorded_event> postgres_event_store::read_all(std::int64_t after_position,
+                                                           std::size_t max) {
+  std::vector<recorded_event> events;
+  if (max == 0) return events;
+  after_position = std::max<std::int64_t>(after_position, 0);
+  const auto rows = impl_->read("read_all", [&](pqxx::nontransaction& tx) {
+    return tx.exec_prepared(kReadAll, after_position, clamp_limit(max));
+  });
+  events.reserve(rows.size());
+  for (const auto& row : rows) {
+    auto e = to_event(row);
+    // Positions are contiguous by construction; a hole means rows were removed behind our back.
+    const auto expected = after_position + 1 + static_cast<std::int64_t>(events.size());
+    if (e.global_position != expected) {
+      throw corrupt_event("the event at position " + std::to_string(expected) + " is missing");
+    }
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+std::int64_t postgres_event_store::head_position() {
+  return impl_->query_head();
+}
+
+void postgres_event_store::wait_for_append(std::int64_t position,
+                                           std::chrono::milliseconds timeout) {
+  impl_->wait_for_append(position, timeout);
+}
+
+}  // namespace realmkit::infra
