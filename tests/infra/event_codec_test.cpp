@@ -13,6 +13,7 @@
 #include "domain/company/company_state.hpp"
 #include "domain/contact/contact_state.hpp"
 #include "domain/deal/deal_state.hpp"
+#include "domain/lead/lead_state.hpp"
 #include "domain/pipeline/pipeline_state.hpp"
 #include "domain/task/task_state.hpp"
 #include "domain/team/team_state.hpp"
@@ -732,6 +733,7 @@ TEST_SUITE("event codec") {
     check_every_event_round_trips<domain::company_aggregate>();
     check_every_event_round_trips<domain::contact_aggregate>();
     check_every_event_round_trips<domain::deal_aggregate>();
+    check_every_event_round_trips<domain::lead_aggregate>();
     check_every_event_round_trips<domain::pipeline_aggregate>();
     check_every_event_round_trips<domain::task_aggregate>();
     check_every_event_round_trips<domain::team_aggregate>();
