@@ -118,6 +118,11 @@ append_result append_writer::append(std::span<const stream_write> writes,
   return done.get();
 }
 
+std::size_t append_writer::queue_depth() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
 void append_writer::run() {
   std::vector<queued*> batch;
   for (;;) {

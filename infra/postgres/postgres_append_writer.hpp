@@ -38,6 +38,9 @@ class append_writer {
   append_result append(std::span<const stream_write> writes,
                        const std::optional<idempotency_key>& key);
 
+  // Appends queued and not yet taken into a transaction.
+  std::size_t queue_depth() const;
+
  private:
   struct queued {
     append_request request;
@@ -56,7 +59,7 @@ class append_writer {
   std::function<void(std::int64_t)> on_commit_;
   std::unique_ptr<pqxx::connection> connection_;  // used by the writer thread only
 
-  std::mutex mutex_;  // guards queue_ and stopping_
+  mutable std::mutex mutex_;  // guards queue_ and stopping_
   std::condition_variable queued_cv_;
   std::deque<queued*> queue_;
   bool stopping_ = false;

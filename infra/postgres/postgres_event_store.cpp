@@ -231,6 +231,10 @@ const postgres_store_options& postgres_event_store::options() const {
   return impl_->options_;
 }
 
+std::size_t postgres_event_store::queued_appends() const {
+  return impl_->writer_->queue_depth();
+}
+
 append_result postgres_event_store::append(std::span<const stream_write> writes,
                                            const std::optional<idempotency_key>& key) {
   validate_writes(writes);

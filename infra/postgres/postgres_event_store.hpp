@@ -75,6 +75,8 @@ class postgres_event_store final : public event_store {
   void wait_for_append(std::int64_t position, std::chrono::milliseconds timeout) override;
 
   const postgres_store_options& options() const;
+  // Appends waiting for the writer thread: the group-commit queue, for metrics and tests.
+  std::size_t queued_appends() const;
 
  private:
   class impl;
