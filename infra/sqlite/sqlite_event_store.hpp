@@ -42,6 +42,14 @@ struct sqlite_store_options {
   std::function<timestamp()> clock;
 };
 
+// Counters since the store was opened, for metrics: appends / commits is the group-commit factor.
+struct sqlite_store_stats {
+  std::uint64_t commits = 0;         // write transactions committed
+  std::uint64_t appends = 0;         // append() calls answered by a commit (written or replayed)
+  std::uint64_t events = 0;          // events written
+  std::uint64_t failed_batches = 0;  // transactions that failed as a whole (store_unavailable)
+};
+
 class sqlite_event_store final : public event_store {
  public:
   // Opens (creating the file and its folder when missing) and, with migrate_on_open, migrates.
@@ -57,14 +65,16 @@ class sqlite_event_store final : public event_store {
   int migrate();
   // The highest applied migration version.
   int schema_version();
+  sqlite_store_stats stats() const;
   const std::filesystem::path& path() const;
 
   using event_store::append;
   append_result append(std::span<const stream_write> writes,
                        const std::optional<idempotency_key>& key) override;
   std::optional<append_result> find_idempotent(const idempotency_key& key) override;
-  std::vector<recorded_event> read_stream(std::string_view stream_id, std::int64_t from_version,
-                                          std::size_t max) override;
+  // Same defaults as event_store's, so calls through either type read the same.
+  std::vector<recorded_event> read_stream(std::string_view stream_id, std::int64_t from_version = 1,
+                                          std::size_t max = 100'000) override;
   std::int64_t stream_version(std::string_view stream_id) override;
   std::vector<recorded_event> read_all(std::int64_t after_position, std::size_t max) override;
   std::int64_t head_position() override;
