@@ -322,14 +322,13 @@ TEST_CASE("two processes appending to one file keep one contiguous log") {
   const auto path = dir.path() / "events.db";
   constexpr int kAppends = 120;
 
-  // The parent creates the file, the child opens it and says it is ready, then both append at once.
-  sqlite_event_store store(options_for(path));
+  // Both processes create and migrate the file at the same time, the child says it is ready, then
+  // both append at once.
   int ready[2];
   int go[2];
   REQUIRE(::pipe(ready) == 0);
   REQUIRE(::pipe(go) == 0);
-  // The store's threads are not copied into the child; it touches nothing of the parent's store
-  // and opens its own.
+  // Forked before this process opens a store, so the child inherits no threads or connections.
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
@@ -351,6 +350,7 @@ TEST_CASE("two processes appending to one file keep one contiguous log") {
 
   ::close(ready[1]);
   ::close(go[0]);
+  sqlite_event_store store(options_for(path));
   char byte = 0;
   REQUIRE(::read(ready[0], &byte, 1) == 1);
   REQUIRE(::write(go[1], "x", 1) == 1);
