@@ -1,0 +1,41 @@
+// What the auth building blocks share: the injected clock, and who a request acts for.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "domain/user/user_events.hpp"
+
+namespace realmkit::api::auth {
+
+// Microseconds since the Unix epoch (UTC), like domain::timestamp and infra::timestamp.
+using timestamp = std::chrono::sys_time<std::chrono::microseconds>;
+// The time source of every auth component; tests pass a fake so nothing ever sleeps.
+using clock_fn = std::function<timestamp()>;
+
+// The system clock.
+clock_fn system_clock();
+
+// Whom tokens are issued for: the facts an access token carries.
+struct subject {
+  std::string user_id;
+  domain::user_role role = domain::user_role::sales_rep;
+  std::optional<std::string> team_id;
+
+  bool operator==(const subject&) const = default;
+};
+
+// The authenticated caller of a request, from a verified access token.
+struct principal {
+  std::string user_id;
+  domain::user_role role = domain::user_role::sales_rep;
+  std::optional<std::string> team_id;
+  std::string token_id;  // the access token's jti, for logs and audit metadata
+  timestamp expires_at{};
+
+  bool operator==(const principal&) const = default;
+};
+
+}  // namespace realmkit::api::auth

@@ -1,0 +1,164 @@
+#include "api/auth/token_service.hpp"
+
+#include <stdexcept>
+
+#include "infra/crypto/encoding.hpp"
+#include "infra/crypto/mac.hpp"
+#include "infra/crypto/random.hpp"
+#include "infra/ids.hpp"
+
+namespace realmkit::api::auth {
+namespace {
+
+namespace crypto = infra::crypto;
+
+constexpr std::size_t kRefreshTokenBytes = 32;   // 256 bits
+constexpr std::size_t kRefreshTokenLength = 43;  // its unpadded base64url length
+constexpr std::size_t kTokenIdBytes = 16;
+
+jwt_verify_options verify_options(const token_options& o) {
+  return {o.issuer, o.audience, o.leeway};
+}
+
+}  // namespace
+
+std::string_view to_string(refresh_status status) {
+  switch (status) {
+    case refresh_status::ok:
+      return "ok";
+    case refresh_status::invalid:
+      return "invalid";
+    case refresh_status::expired:
+      return "expired";
+    case refresh_status::revoked:
+      return "revoked";
+    case refresh_status::reused:
+      return "reused";
+    case refresh_status::user_gone:
+      return "user_gone";
+  }
+  return {};
+}
+
+token_service::token_service(jwt_keyset keys, token_options options, refresh_token_store& store,
+                             clock_fn clock)
+    : options_(std::move(options)),
+      verifier_(std::move(keys), verify_options(options_), clock),
+      store_(store),
+      clock_(clock ? std::move(clock) : system_clock()) {
+  using std::chrono::seconds;
+  if (options_.access_ttl <= seconds{0} || options_.refresh_ttl <= seconds{0} ||
+      options_.session_lifetime <= seconds{0}) {
+    throw std::invalid_argument("token lifetimes must be positive");
+  }
+  if (options_.refresh_ttl > options_.session_lifetime) {
+    throw std::invalid_argument("the refresh token lifetime must not exceed the session lifetime");
+  }
+}
+
+std::string token_service::access_token_for(const subject& who, timestamp now) const {
+  jwt_claims claims;
+  claims.issuer = options_.issuer;
+  claims.subject = who.user_id;
+  claims.audience = {options_.audience};
+  claims.issued_at = std::chrono::floor<std::chrono::seconds>(now);
+  claims.expires_at = claims.issued_at + options_.access_ttl;
+  claims.token_id = crypto::random_token(kTokenIdBytes);
+  claims.role = who.role;
+  claims.team_id = who.team_id;
+  return sign_jwt(claims, verifier_.keys().signing_key());
+}
+
+std::optional<std::string> token_service::hash_of(std::string_view refresh_token) const {
+  // Anything that is not 32 bytes of base64url was never issued: answered without the store.
+  if (refresh_token.size() != kRefreshTokenLength || !crypto::is_base64url(refresh_token)) {
+    return std::nullopt;
+  }
+  return crypto::sha256_hex(refresh_token);
+}
+
+token_pair token_service::issue(const subject& who) {
+  if (who.user_id.empty()) throw std::invalid_argument("token subject without a user id");
+  const timestamp now = clock_();
+  const std::string refresh = crypto::random_token(kRefreshTokenBytes);
+  refresh_token_record record;
+  record.token_hash = crypto::sha256_hex(refresh);
+  record.family_id = infra::new_uuid_v7();
+  record.user_id = who.user_id;
+  record.issued_at = now;
+  record.family_expires_at = now + options_.session_lifetime;
+  record.expires_at = now + options_.refresh_ttl;
+  store_.insert(record);
+  return {access_token_for(who, now), refresh, options_.access_ttl, record.expires_at,
+          record.family_id};
+}
+
+refresh_result token_service::refresh(std::string_view refresh_token,
+                                      const subject_lookup& current) {
+  const auto hash = hash_of(refresh_token);
+  if (!hash) return {refresh_status::invalid, std::nullopt, {}};
+  const timestamp now = clock_();
+  const std::string successor = crypto::random_token(kRefreshTokenBytes);
+  const auto rotated =
+      store_.rotate(*hash, crypto::sha256_hex(successor), now + options_.refresh_ttl, now);
+  refresh_result result;
+  if (rotated.record) result.user_id = rotated.record->user_id;
+  switch (rotated.status) {
+    case rotate_status::not_found:
+      result.status = refresh_status::invalid;
+      return result;
+    case rotate_status::expired:
+      result.status = refresh_status::expired;
+      return result;
+    case rotate_status::revoked:
+      result.status = refresh_status::revoked;
+      return result;
+    case rotate_status::reused:
+      result.status = refresh_status::reused;
+      return result;
+    case rotate_status::rotated:
+      break;
+  }
+  const refresh_token_record& next = *rotated.record;
+  const auto who = current ? current(next.user_id) : std::nullopt;
+  if (!who || who->user_id != next.user_id) {
+    store_.revoke_family(next.family_id, revoke_reason::user, now);
+    result.status = refresh_status::user_gone;
+    return result;
+  }
+  result.status = refresh_status::ok;
+  result.tokens = token_pair{access_token_for(*who, now), successor, options_.access_ttl,
+                             next.expires_at, next.family_id};
+  return result;
+}
+
+authentication token_service::authenticate(std::string_view access_token) const {
+  auto verified = verifier_.verify(access_token);
+  authentication result;
+  result.error = verified.error;
+  result.detail = std::move(verified.detail);
+  if (!result.ok()) return result;
+  const jwt_claims& c = verified.claims;
+  result.who = principal{c.subject, c.role, c.team_id, c.token_id,
+                         std::chrono::time_point_cast<std::chrono::microseconds>(c.expires_at)};
+  return result;
+}
+
+bool token_service::logout(std::string_view refresh_token) {
+  const auto hash = hash_of(refresh_token);
+  if (!hash) return false;
+  const auto record = store_.find(*hash);
+  if (!record) return false;
+  store_.revoke_family(record->family_id, revoke_reason::logout, clock_());
+  return true;
+}
+
+std::size_t token_service::revoke_user(std::string_view user_id) {
+  return store_.revoke_user(user_id, clock_());
+}
+
+std::size_t token_service::purge_expired(std::chrono::seconds keep) {
+  return store_.purge_expired(clock_() - keep);
+}
+
+}  // namespace realmkit::api::auth
