@@ -10,6 +10,7 @@
 
 #include "infra/crypto/encoding.hpp"
 #include "infra/crypto/mac.hpp"
+#include "infra/crypto/random.hpp"
 
 namespace realmkit::api::auth {
 namespace {
@@ -179,6 +180,37 @@ bool is_valid_kid(std::string_view kid) {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
            ch == '.' || ch == '_' || ch == '-';
   });
+}
+
+jwt_key generate_jwt_key(std::string kid) {
+  return {std::move(kid), crypto::random_bytes(kMinSecretBytes)};
+}
+
+std::string format_jwt_key(const jwt_key& key) {
+  return key.kid + "=" + crypto::base64url_encode(key.secret);
+}
+
+jwt_keyset parse_jwt_keyset(std::string_view text) {
+  std::vector<jwt_key> keys;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\n')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\n')) item.remove_suffix(1);
+    const auto eq = item.find('=');
+    if (eq == std::string_view::npos) {
+      throw std::invalid_argument("JWT keys: expected kid=<base64url secret>, key " +
+                                  std::to_string(keys.size() + 1) + " has no '='");
+    }
+    auto secret = crypto::base64url_decode(item.substr(eq + 1));
+    if (!secret) {
+      throw std::invalid_argument("JWT keys: the secret of key \"" +
+                                  std::string(item.substr(0, eq)) + "\" is not unpadded base64url");
+    }
+    keys.push_back({std::string(item.substr(0, eq)), std::move(*secret)});
+  }
+  return jwt_keyset(std::move(keys));
 }
 
 jwt_keyset::jwt_keyset(std::vector<jwt_key> keys) : keys_(std::move(keys)) {

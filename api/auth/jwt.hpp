@@ -41,6 +41,15 @@ class jwt_keyset {
 // True for a kid a jwt_key may have.
 bool is_valid_kid(std::string_view kid);
 
+// A new key with 32 random bytes, e.g. for the embedded default's first start.
+jwt_key generate_jwt_key(std::string kid);
+// Keys as configuration text (REALMKIT_JWT_KEYS, a key file): "kid=<base64url secret>", several
+// separated by commas, the signing key first. Throws std::invalid_argument naming what is wrong,
+// never echoing a secret.
+jwt_keyset parse_jwt_keyset(std::string_view text);
+// One key in that form.
+std::string format_jwt_key(const jwt_key& key);
+
 using seconds_time = std::chrono::sys_seconds;
 
 struct jwt_claims {

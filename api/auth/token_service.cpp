@@ -98,10 +98,28 @@ refresh_result token_service::refresh(std::string_view refresh_token,
   const auto hash = hash_of(refresh_token);
   if (!hash) return {refresh_status::invalid, std::nullopt, {}};
   const timestamp now = clock_();
+  refresh_result result;
+
+  // The user's current facts are looked up before the rotation: should the lookup fail (the
+  // read model is down), the presented token is still live and the client may simply retry.
+  std::optional<subject> who;
+  if (const auto found = store_.find(*hash); !found) {
+    return result;  // invalid
+  } else if (classify(*found, now) == rotate_status::rotated) {
+    result.user_id = found->user_id;
+    who = current ? current(found->user_id) : std::nullopt;
+    if (!who || who->user_id != found->user_id) {
+      store_.revoke_family(found->family_id, revoke_reason::user, now);
+      result.status = refresh_status::user_gone;
+      return result;
+    }
+  }
+
+  // Decided atomically by the store, whatever the look-up above saw: a concurrent use of the same
+  // token may have rotated it meanwhile.
   const std::string successor = crypto::random_token(kRefreshTokenBytes);
   const auto rotated =
       store_.rotate(*hash, crypto::sha256_hex(successor), now + options_.refresh_ttl, now);
-  refresh_result result;
   if (rotated.record) result.user_id = rotated.record->user_id;
   switch (rotated.status) {
     case rotate_status::not_found:
@@ -120,8 +138,9 @@ refresh_result token_service::refresh(std::string_view refresh_token,
       break;
   }
   const refresh_token_record& next = *rotated.record;
-  const auto who = current ? current(next.user_id) : std::nullopt;
-  if (!who || who->user_id != next.user_id) {
+  if (!who) {
+    // Only when the token turned live between the look-up and the rotation, which a store
+    // cannot do; refuse rather than issue an access token without current facts.
     store_.revoke_family(next.family_id, revoke_reason::user, now);
     result.status = refresh_status::user_gone;
     return result;

@@ -464,3 +464,26 @@ TEST_CASE("key sets and verifier options are validated") {
   CHECK_THROWS_AS(jwt_verifier(keys, {"iss", "aud", -1s}, {}), std::invalid_argument);
   CHECK_THROWS_AS(jwt_verifier(keys, {"iss", "aud", 301s}, {}), std::invalid_argument);
 }
+
+TEST_CASE("keys as configuration text") {
+  const auto generated = generate_jwt_key("2025-01");
+  CHECK(generated.secret.size() == kMinSecretBytes);
+  CHECK(generate_jwt_key("x").secret != generated.secret);
+  const std::string text = format_jwt_key(generated) + ", " + format_jwt_key({"old", kSecret});
+  const auto keys = parse_jwt_keyset(text);
+  CHECK(keys.signing_key().kid == "2025-01");
+  CHECK(keys.signing_key().secret == generated.secret);
+  REQUIRE(keys.find("old") != nullptr);
+  CHECK(keys.find("old")->secret == kSecret);
+
+  CHECK_THROWS_AS(parse_jwt_keyset(""), std::invalid_argument);
+  CHECK_THROWS_AS(parse_jwt_keyset("k1"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_jwt_keyset("k1=c2hvcnQ"), std::invalid_argument);  // "short"
+  CHECK_THROWS_AS(parse_jwt_keyset("k1=not base64!"), std::invalid_argument);
+  try {
+    parse_jwt_keyset("k1=" + infra::crypto::base64url_encode("a secret far too short"));
+    FAIL("accepted a short secret");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()).find("a secret") == std::string::npos);  // never echoed
+  }
+}

@@ -126,7 +126,14 @@ TEST_CASE("refresh rotates: the new pair works, the old refresh token does not")
     CHECK(next.status == refresh_status::user_gone);
     f.users[f.alice.user_id] = f.alice;  // even if they come back, that session is over
     CHECK(f.tokens.refresh(first.tokens->refresh_token, f.lookup()).status ==
-          refresh_status::reused);
+          refresh_status::revoked);
+  }
+  SUBCASE("a failing user lookup leaves the token usable for a retry") {
+    const subject_lookup broken = [](std::string_view) -> std::optional<subject> {
+      throw std::runtime_error("read model unavailable");
+    };
+    CHECK_THROWS_AS(f.tokens.refresh(first.tokens->refresh_token, broken), std::runtime_error);
+    CHECK(f.tokens.refresh(first.tokens->refresh_token, f.lookup()).status == refresh_status::ok);
   }
 }
 
