@@ -149,7 +149,7 @@ void append_writer::run() {
 }
 
 void append_writer::ensure_connection() {
-  if (connection_ && !connection_lost(*connection_)) return;
+  if (connection_ && still_connected(*connection_)) return;
   connection_.reset();
   auto connection = open_connection(options_, "writer");
   prepare_statements(*connection);

@@ -1,5 +1,7 @@
 #include "infra/postgres/postgres_connection.hpp"
 
+#include <poll.h>
+
 #include <utility>
 
 namespace realmkit::infra::postgres_detail {
@@ -100,6 +102,14 @@ bool connection_lost(const pqxx::connection& connection) {
   return !connection.is_open();
 }
 
+bool still_connected(pqxx::connection& connection) {
+  if (connection_lost(connection)) return false;
+  // An idle connection that LISTENs to nothing has nothing to read unless the server is
+  // closing it (its goodbye message or EOF): treat any input as that and reconnect.
+  pollfd fd{connection.sock(), POLLIN, 0};
+  return fd.fd >= 0 && ::poll(&fd, 1, 0) == 0;
+}
+
 connection_pool::connection_pool(opener open, std::size_t size)
     : open_(std::move(open)), size_(size == 0 ? 1 : size) {}
 
@@ -114,9 +124,11 @@ connection_pool::lease connection_pool::acquire() {
     if (!idle_.empty()) {
       auto connection = std::move(idle_.back());
       idle_.pop_back();
-      return lease(*this, std::move(connection));
+      if (still_connected(*connection)) return lease(*this, std::move(connection));
+      // Closed by the server while idle (restart, idle timeout): replace it.
+    } else {
+      ++open_count_;
     }
-    ++open_count_;
   }
   try {
     return lease(*this, open_());
@@ -131,13 +143,13 @@ connection_pool::lease connection_pool::acquire() {
 }
 
 void connection_pool::release(std::unique_ptr<pqxx::connection> connection) {
-  {
+  if (connection_lost(*connection)) {
+    connection.reset();  // closed outside the lock; the next acquire opens a fresh one
     std::lock_guard lock(mutex_);
-    if (connection_lost(*connection)) {
-      --open_count_;  // dropped: the next acquire opens a fresh one
-    } else {
-      idle_.push_back(std::move(connection));
-    }
+    --open_count_;
+  } else {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(connection));
   }
   released_.notify_one();
 }

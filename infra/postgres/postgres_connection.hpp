@@ -38,6 +38,11 @@ std::unique_ptr<pqxx::connection> open_connection(const postgres_store_options& 
 [[noreturn]] void rethrow_as_store_error(std::string_view operation);
 // True when the failure in flight left the connection unusable (so it must be discarded).
 bool connection_lost(const pqxx::connection& connection);
+// Before reusing an idle connection (one that LISTENs to nothing): false when the server has
+// closed it meanwhile, which it announces on the socket. Finding out here rather than in a query
+// fails no operation, and avoids libpqxx 6.4's error path for a query on a dead connection,
+// which leaks the query's result.
+bool still_connected(pqxx::connection& connection);
 
 // Reader connections, opened on demand up to a maximum and reused; a lease returns its
 // connection when destroyed unless discarded because the connection broke.
