@@ -97,11 +97,11 @@ void query::fail(int rc) const {
   db_->fail(rc, name_);
 }
 
-connection::connection(const std::filesystem::path& path, mode m) : path_(path) {
+connection::connection(const std::filesystem::path& path, mode m, const char* vfs) : path_(path) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (m == mode::read_write_create) flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, vfs);
   db_.reset(raw);  // sqlite3_open_v2 returns a handle to close even when it fails
   if (rc != SQLITE_OK) {
     if (!db_) throw error(rc, rc, "cannot open " + path.string() + ": out of memory");

@@ -83,7 +83,8 @@ class connection {
  public:
   enum class mode { read_write_create, read_write };
 
-  connection(const std::filesystem::path& path, mode m);
+  // `vfs`: the name of a registered SQLite VFS, or nullptr for the default one.
+  connection(const std::filesystem::path& path, mode m, const char* vfs = nullptr);
 
   // Runs one or more statements with no parameters and no result rows.
   void exec(std::string_view sql);

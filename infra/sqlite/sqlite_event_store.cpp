@@ -18,6 +18,7 @@
 #include "infra/sqlite/sqlite_connection.hpp"
 #include "infra/sqlite/sqlite_event_rows.hpp"
 #include "infra/sqlite/sqlite_migrations.hpp"
+#include "infra/sqlite/sqlite_wal_vfs.hpp"
 
 namespace realmkit::infra {
 namespace {
@@ -119,16 +120,17 @@ class sqlite_event_store::impl {
       }
     }
     translated([&] {
-      writer_db_ = std::make_unique<connection>(options_.path, connection::mode::read_write_create);
+      const bool full = options_.durability == sqlite_durability::full;
+      // Coalescing the WAL's writes is safe only when every commit syncs (see sqlite_wal_vfs.hpp).
+      writer_db_ = std::make_unique<connection>(options_.path, connection::mode::read_write_create,
+                                                full ? sqlite::coalescing_wal_vfs() : nullptr);
       configure(*writer_db_, options_);
+      writer_db_->exec(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
       // WAL: readers never block the writer nor each other, and a commit is one sequential write.
       if (writer_db_->pragma_text("PRAGMA journal_mode = WAL") != "wal") {
         throw store_error("cannot put " + options_.path.string() + " in WAL mode");
       }
-      writer_db_->exec(options_.durability == sqlite_durability::full
-                           ? "PRAGMA synchronous = FULL"
-                           : "PRAGMA synchronous = NORMAL");
-      // The writer's indexes (event ids are random) stay hot in a larger page cache.
+      // The writer's indexes (stream ids are random) stay hot in a larger page cache.
       writer_db_->exec("PRAGMA cache_size = -32768");
       // Each checkpoint costs the writer two fsyncs; a 16 MiB WAL makes them rarer under load.
       writer_db_->exec("PRAGMA wal_autocheckpoint = 4096");
