@@ -44,7 +44,7 @@ struct login_result {
   std::optional<std::string> new_password_hash;
 };
 
-// Thread safe. Each call costs one argon2id verification (about 70 ms of one core), also for an
+// Thread safe. Each call costs one argon2id verification (about 63 ms of one core), also for an
 // unknown account, except while the e-mail is locked out.
 class login_service {
  public:

@@ -22,7 +22,7 @@ struct argon2id_params {
 
 // OWASP's minimum for argon2id (m=19 MiB, t=2, p=1): no configuration may go below it.
 inline constexpr argon2id_params kOwaspMinimum{2, 19u * 1024 * 1024};
-// What RealmKit hashes with: OWASP's memory with one more pass, about 70 ms on the 2-core
+// What RealmKit hashes with: OWASP's memory with one more pass, about 63 ms of CPU on the 2-core
 // reference machine (docs/security.md has the measurements).
 inline constexpr argon2id_params kDefaultArgon2id{3, 19u * 1024 * 1024};
 
