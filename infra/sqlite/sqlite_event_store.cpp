@@ -361,11 +361,18 @@ class sqlite_event_store::impl {
 
   // The writer thread: takes whatever appends are queued (up to a batch) and commits them in one
   // transaction, so concurrent appends share one fsync.
+  static std::size_t event_count(const pending_append& request) {
+    std::size_t n = 0;
+    for (const auto& w : request.writes) n += w.events.size();
+    return n;
+  }
+
   void run_writer() {
     std::deque<pending_append*> pending;  // taken from incoming_, oldest first
     std::vector<pending_append*> taken;
     std::vector<pending_append*> batch;
-    const auto max_batch = std::max<std::size_t>(options_.max_batch_appends, 1);
+    const auto max_appends = std::max<std::size_t>(options_.max_batch_appends, 1);
+    const auto max_events = options_.max_batch_events;
     for (;;) {
       // The stack holds the newest first; reversing it keeps appends in arrival order.
       taken.clear();
@@ -379,9 +386,15 @@ class sqlite_event_store::impl {
         writer_wake_.wait();
         continue;
       }
-      const auto n = std::min(pending.size(), max_batch);
-      batch.assign(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
-      pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
+      // At least one append, then as many as fit the limits.
+      batch.clear();
+      std::size_t events = 0;
+      while (!pending.empty() && batch.size() < max_appends &&
+             (batch.empty() || events + event_count(*pending.front()) <= max_events)) {
+        events += event_count(*pending.front());
+        batch.push_back(pending.front());
+        pending.pop_front();
+      }
       commit_batch(batch);
     }
   }

@@ -34,8 +34,10 @@ struct sqlite_store_options {
   std::chrono::milliseconds busy_timeout{10'000};
   // How often wait_for_append looks for appends made by other processes.
   std::chrono::milliseconds poll_interval{20};
-  // At most this many append() calls share one transaction (group commit).
+  // Group commit: one transaction takes at most this many append() calls, and no more events than
+  // max_batch_events (unless a single append holds more), so large appends do not stall others.
   std::size_t max_batch_appends = 1024;
+  std::size_t max_batch_events = 10'000;
   // Idle reader connections kept open for reuse.
   std::size_t max_idle_readers = 8;
   // The source of recorded_at (and of idempotency keys' created_at); the system clock when empty.
@@ -45,7 +47,8 @@ struct sqlite_store_options {
 // Counters since the store was opened, for metrics: appends / commits is the group-commit factor.
 struct sqlite_store_stats {
   std::uint64_t commits = 0;         // write transactions committed
-  std::uint64_t appends = 0;         // append() calls answered by a commit (written or replayed)
+  std::uint64_t appends = 0;         // append() calls answered by a commit (written, replayed or
+                                     // refused by a version or id check)
   std::uint64_t events = 0;          // events written
   std::uint64_t failed_batches = 0;  // transactions that failed as a whole (store_unavailable)
 };

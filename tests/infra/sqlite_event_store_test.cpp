@@ -256,6 +256,7 @@ TEST_CASE("a database locked by another writer makes appends unavailable, writin
   {
     realmkit::infra::sqlite::transaction lock(locker, "BEGIN IMMEDIATE");
     CHECK_THROWS_AS(store.append(write("s", 1, {event("e2")})), store_unavailable);
+    CHECK(store.stats().failed_batches == 1);
     // Reads go on while another connection writes (WAL).
     CHECK(store.head_position() == 1);
   }
@@ -437,4 +438,30 @@ TEST_CASE("large and many commits survive the writer's coalesced WAL writes inta
     REQUIRE(all.size() == payloads.size());
     for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].data == payloads[i]);
   }
+}
+
+TEST_CASE("stats count commits, appends and events") {
+  temp_dir dir;
+  sqlite_event_store store(options_for(dir.path() / "events.db"));
+  CHECK(store.stats().commits == 0);
+  store.append(write("s", kNoStream, {event("e1"), event("e2")}));
+  CHECK_THROWS_AS(store.append(write("s", kNoStream, {event("e3")})), wrong_expected_version);
+
+  constexpr int kThreads = 16;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      store.append(write("t" + std::to_string(t), kNoStream, {event("t" + std::to_string(t))}));
+    });
+  }
+  for (auto& th : threads) th.join();
+
+  const auto stats = store.stats();
+  CHECK(stats.appends == 2 + kThreads);
+  CHECK(stats.events == 2 + kThreads);
+  CHECK(stats.commits >= 3);
+  CHECK(stats.commits <= 2 + kThreads);
+  CHECK(stats.failed_batches == 0);
+  MESSAGE("appends per commit with "
+          << kThreads << " threads: " << double(kThreads) / double(stats.commits - 2));
 }
