@@ -490,15 +490,20 @@ class sqlite_event_store::impl {
     }
 
     const auto head_before = head;
-    db.prepare(kSavepoint).run();
+    // A failed statement undoes itself, so an append whose only fallible statement is its one
+    // event insert needs no savepoint (the common case, and a tenth of the writer's work).
+    const bool single_insert = writes.size() == 1 && writes[0].events.size() == 1 && !request.key;
+    if (!single_insert) db.prepare(kSavepoint).run();
     try {
       auto result = insert(request, versions, head);
-      db.prepare(kRelease).run();
+      if (!single_insert) db.prepare(kRelease).run();
       return result;
     } catch (const sqlite::error& e) {
       head = head_before;
-      db.prepare(kRollbackToSavepoint).run();
-      db.prepare(kRelease).run();
+      if (!single_insert) {
+        db.prepare(kRollbackToSavepoint).run();
+        db.prepare(kRelease).run();
+      }
       if (!e.constraint_violation()) throw;
       // A unique event id taken: a retry, or an id reused elsewhere.
       if (auto replay = replay_by_event_ids(request)) return *replay;
