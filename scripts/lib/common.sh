@@ -4,12 +4,15 @@
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 pg_bin=/usr/lib/postgresql/15/bin
 
-# build DIR [cmake args...]: configure once, then build everything with both cores.
+# build DIR [cmake args...]: configure, then build with every core: everything, or only the
+# targets listed in BUILD_TARGETS.
 build() {
   local dir=$1
   shift
   cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE="${REALMKIT_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
-  cmake --build "$dir" -j "$(nproc)"
+  local targets=()
+  for t in ${BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+  cmake --build "$dir" -j "$(nproc)" "${targets[@]}"
 }
 
 free_port() {
