@@ -359,14 +359,14 @@ class sqlite_event_store::impl {
     return result;
   }
 
-  // The writer thread: takes whatever appends are queued (up to a batch) and commits them in one
-  // transaction, so concurrent appends share one fsync.
   static std::size_t event_count(const pending_append& request) {
     std::size_t n = 0;
     for (const auto& w : request.writes) n += w.events.size();
     return n;
   }
 
+  // The writer thread: takes whatever appends are queued (up to a batch) and commits them in one
+  // transaction, so concurrent appends share one fsync.
   void run_writer() {
     std::deque<pending_append*> pending;  // taken from incoming_, oldest first
     std::vector<pending_append*> taken;
@@ -441,6 +441,8 @@ class sqlite_event_store::impl {
         } catch (const std::exception& e) {
           request->error =
               std::make_exception_ptr(store_unavailable(std::string("append failed: ") + e.what()));
+        } catch (...) {
+          request->error = std::make_exception_ptr(store_unavailable("append failed"));
         }
       }
       wake(batch);
@@ -491,14 +493,18 @@ class sqlite_event_store::impl {
 
     const auto head_before = head;
     // A failed statement undoes itself, so an append whose only fallible statement is its one
-    // event insert needs no savepoint (the common case, and a tenth of the writer's work).
+    // event insert needs no savepoint: the common case, spared two statements and a page copy.
     const bool single_insert = writes.size() == 1 && writes[0].events.size() == 1 && !request.key;
     if (!single_insert) db.prepare(kSavepoint).run();
+    int statements_done = 0;
     try {
-      auto result = insert(request, versions, head);
+      auto result = insert(request, versions, head, statements_done);
       if (!single_insert) db.prepare(kRelease).run();
       return result;
     } catch (const sqlite::error& e) {
+      // Without a savepoint, a failure after the event insert cannot be undone for this append
+      // alone: the whole batch rolls back.
+      if (single_insert && statements_done > 0) throw;
       head = head_before;
       if (!single_insert) {
         db.prepare(kRollbackToSavepoint).run();
@@ -513,8 +519,9 @@ class sqlite_event_store::impl {
     }
   }
 
+  // Counts the statements that succeeded in `done`, so a failure can tell how far it got.
   append_result insert(const pending_append& request, std::vector<std::int64_t>& versions,
-                       std::int64_t& head) {
+                       std::int64_t& head, int& done) {
     auto& db = *writer_db_;
     const auto recorded_at = now().time_since_epoch().count();
     append_result result;
@@ -536,8 +543,10 @@ class sqlite_event_store::impl {
             .bind(8, e.data)
             .bind(9, e.metadata)
             .run();
+        ++done;
       }
       db.prepare(kUpsertStream).bind(1, write.stream_id).bind(2, version).run();
+      ++done;
       result.streams.push_back({write.stream_id, version, head});
     }
     result.position = head;
