@@ -53,6 +53,8 @@ class append_writer {
   void write_batch(std::span<queued* const> batch);
   void write_transaction(std::span<queued* const> batch);
   void ensure_connection();
+  // Writes everything the plan accepted, in one statement.
+  void write_rows(pqxx::nontransaction& tx, const append_plan& plan) const;
 
   const postgres_store_options& options_;
   const std::string channel_;

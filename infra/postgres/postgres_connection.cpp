@@ -73,6 +73,9 @@ std::unique_ptr<pqxx::connection> open_connection(const postgres_store_options& 
     connection = std::make_unique<pqxx::connection>(connection_string(options, purpose));
     // set_variable (not a raw SET) so libpqxx restores it should it ever reconnect on its own.
     connection->set_variable("search_path", quoted_identifier(options.schema));
+    // Every statement of the store is a short indexed one; JIT compilation would cost more
+    // than it saves whenever a cost estimate crosses its threshold.
+    connection->set_variable("jit", "off");
   } catch (const std::exception& e) {
     throw store_unavailable("cannot connect to PostgreSQL at " + redacted_url(options.url) + ": " +
                             e.what());
