@@ -217,17 +217,25 @@ void http_session::on_request() {
   const auto id = queue_.back().id;
   state_.request_started();
 
+  // Refusals decided here, before any route code (guards included) sees the request.
+  std::optional<problem> refusal;
+  if (!target_ok) {
+    refusal = make_problem(problem_kind::malformed_request,
+                           "the request target must be a path (origin-form)");
+  } else if (draining()) {
+    refusal = make_problem(problem_kind::shutting_down);
+  }
+  if (refusal) {
+    request.request_id = request_id_for(request.header("X-Request-Id"));
+    request.route_name = "rejected";
+    auto summary = request_summary::of(request, start);
+    complete(id, summary, to_response(std::move(*refusal), request.request_id));
+    return do_read();
+  }
+
   auto prepared = state_.pipeline.prepare(request);
   auto summary = request_summary::of(request, start);
-  if (!target_ok) {
-    complete(id, summary,
-             to_response(make_problem(problem_kind::malformed_request,
-                                      "the request target must be a path (origin-form)"),
-                         request.request_id));
-  } else if (draining()) {
-    complete(id, summary,
-             to_response(make_problem(problem_kind::shutting_down), request.request_id));
-  } else if (prepared.response) {
+  if (prepared.response) {
     complete(id, summary, std::move(*prepared.response));
   } else if (!prepared.matched->blocking) {
     complete(id, summary, state_.pipeline.run(*prepared.matched, request));

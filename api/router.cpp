@@ -59,6 +59,8 @@ struct router::node {
 
 router::router() : root_(std::make_unique<node>()) {}
 router::~router() = default;
+router::router(router&&) noexcept = default;
+router& router::operator=(router&&) noexcept = default;
 
 const route& router::add(route r) {
   const std::string where = r.method + " " + r.pattern;

@@ -50,6 +50,9 @@ class router final {
   ~router();
   router(const router&) = delete;
   router& operator=(const router&) = delete;
+  // Moving keeps every route at its address (a deque moves its blocks).
+  router(router&&) noexcept;
+  router& operator=(router&&) noexcept;
 
   // Adds a route. Throws std::invalid_argument for a malformed pattern or name, a duplicate name,
   // the same method on the same pattern twice, or a parameter whose name differs from another
