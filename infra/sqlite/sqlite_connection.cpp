@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <thread>
+
 namespace realmkit::infra::sqlite {
 
 bool error::transient() const {
@@ -108,6 +111,22 @@ connection::connection(const std::filesystem::path& path, mode m, const char* vf
     fail(rc, "open");
   }
   sqlite3_extended_result_codes(raw, 1);
+}
+
+void connection::set_busy_timeout(std::chrono::milliseconds timeout) {
+  busy_timeout_ = timeout;
+  sqlite3_busy_handler(db_.get(), timeout.count() > 0 ? &connection::on_busy : nullptr, this);
+}
+
+int connection::on_busy(void* self, int attempt) {
+  auto& c = *static_cast<connection*>(self);
+  const auto now = std::chrono::steady_clock::now();
+  if (attempt == 0) c.busy_since_ = now;
+  if (now - c.busy_since_ >= c.busy_timeout_) return 0;
+  // 50 us doubling to 2 ms: a lock held for one commit is usually free again within that.
+  std::this_thread::sleep_for(
+      std::chrono::microseconds(std::min(50 << std::min(attempt, 6), 2000)));
+  return 1;
 }
 
 void connection::exec(std::string_view sql) {

@@ -102,7 +102,7 @@ std::string event_field(std::size_t write, std::size_t event) {
 }
 
 void configure(connection& db, const sqlite_store_options& options) {
-  db.exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout.count()));
+  db.set_busy_timeout(options.busy_timeout);
   db.exec("PRAGMA foreign_keys = ON");
 }
 
