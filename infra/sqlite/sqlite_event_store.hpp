@@ -1,9 +1,28 @@
 // The embedded event store: one SQLite file in WAL mode, shared safely by several processes (the
 // server and the CLI), with group commit so concurrent appends share one fsync.
+//
+// How it works, and why:
+// - Writes. append() validates on the caller's thread, then hands the append to one writer thread
+//   that commits every append waiting at that moment in one BEGIN IMMEDIATE transaction (group
+//   commit). Each append is checked and written on its own (a savepoint when it has more than one
+//   statement), so a conflict or bad id refuses that append alone. append() returns after COMMIT:
+//   with sqlite_durability::full the WAL is fsynced first, and only then do other connections see
+//   it.
+// - Positions. Inside the write transaction the next position is max + 1. The write lock is held
+//   from BEGIN IMMEDIATE to COMMIT by one connection of one process at a time, so positions are
+//   contiguous and in commit order across processes, and a reader's snapshot is always a prefix:
+//   read_all never skips an event.
+// - Reads use a pool of reader connections (WAL readers never block the writer nor each other).
+//   A corrupt row is reported as corrupt_event naming its position; a read hands back the events
+//   before it first, so a reader stops exactly there.
+// - wait_for_append wakes at once on this store's commits and polls the head every poll_interval
+//   for other processes' commits.
+// - Every method may be called from any thread. Destroy subscriptions before the store.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -50,7 +69,7 @@ struct sqlite_store_stats {
   std::uint64_t appends = 0;         // append() calls answered by a commit (written, replayed or
                                      // refused by a version or id check)
   std::uint64_t events = 0;          // events written
-  std::uint64_t failed_batches = 0;  // transactions that failed as a whole (store_unavailable)
+  std::uint64_t failed_batches = 0;  // transactions that failed as a whole (every append in it)
 };
 
 class sqlite_event_store final : public event_store {
