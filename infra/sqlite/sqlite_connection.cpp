@@ -113,6 +113,15 @@ connection::connection(const std::filesystem::path& path, mode m, const char* vf
   sqlite3_extended_result_codes(raw, 1);
 }
 
+connection::connection(connection&& other) noexcept
+    : path_(std::move(other.path_)),
+      db_(std::move(other.db_)),
+      busy_timeout_(other.busy_timeout_),
+      busy_since_(other.busy_since_),
+      statements_(std::move(other.statements_)) {
+  if (db_ && busy_timeout_.count() > 0) sqlite3_busy_handler(db_.get(), &connection::on_busy, this);
+}
+
 void connection::set_busy_timeout(std::chrono::milliseconds timeout) {
   busy_timeout_ = timeout;
   sqlite3_busy_handler(db_.get(), timeout.count() > 0 ? &connection::on_busy : nullptr, this);

@@ -86,6 +86,11 @@ class connection {
 
   // `vfs`: the name of a registered SQLite VFS, or nullptr for the default one.
   connection(const std::filesystem::path& path, mode m, const char* vfs = nullptr);
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  // The busy handler points at the connection object, so a move points it at the new one.
+  connection(connection&& other) noexcept;
+  connection& operator=(connection&&) = delete;
 
   // How long a statement waits for another connection's lock before failing with SQLITE_BUSY.
   // Unlike SQLite's own handler, which backs off to 100 ms sleeps, this one retries within a few
