@@ -442,6 +442,78 @@ TEST_SUITE("postgres event store") {
     }
   }
 
+  TEST_CASE("appends batched into one transaction are decided one by one, and fail together") {
+    auto options = fresh_postgres_options();
+    commit_gate gate;
+    options.before_commit = [&](const pending_commit& c) { gate(c); };
+    postgres_event_store store(options);
+
+    // Hold a first transaction so that the next appends queue up into one batch behind it.
+    gate.hold(2);
+    std::thread first([&] { store.append(write("first", kNoStream, {event("f1")})); });
+    REQUIRE(gate.wait_entered(1));
+
+    enum class result { pending, ok, replayed, wrong_version, invalid, unavailable, other };
+    constexpr int kAppends = 5;
+    std::vector<result> results(kAppends, result::pending);
+    const std::vector<stream_write> writes{
+        write("a", kNoStream, {event("a1")}),
+        write("x", 5, {event("x1")}),                          // stale expected version
+        write("c", std::nullopt, {event("f1"), event("c2")}),  // partly a stored event id
+        write("d", kNoStream, {event("d1"), event("d2")}),
+        write("first", kNoStream, {event("f1")}),  // a retry of the held append
+    };
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kAppends; ++i) {
+      threads.emplace_back([&, i] {
+        auto& r = results[static_cast<std::size_t>(i)];
+        try {
+          r = store.append(writes[static_cast<std::size_t>(i)]).replayed ? result::replayed
+                                                                         : result::ok;
+        } catch (const wrong_expected_version&) {
+          r = result::wrong_version;
+        } catch (const invalid_append&) {
+          r = result::invalid;
+        } catch (const store_unavailable&) {
+          r = result::unavailable;
+        } catch (...) {
+          r = result::other;
+        }
+      });
+    }
+    REQUIRE(eventually([&] { return store.queued_appends() == kAppends; }));
+    gate.release(/*rollback=*/false);
+    REQUIRE(gate.wait_entered(2));
+    const auto batch = gate.entered()[1];
+
+    SUBCASE("each append gets its own answer; only the accepted ones are written") {
+      CHECK(batch.appends == 2);
+      CHECK(batch.first_position == 2);
+      CHECK(batch.last_position == 4);
+      gate.release(/*rollback=*/false);
+      first.join();
+      for (auto& t : threads) t.join();
+      CHECK(results == std::vector<result>{result::ok, result::wrong_version, result::invalid,
+                                           result::ok, result::replayed});
+      CHECK(store.head_position() == 4);
+      CHECK(store.stream_version("d") == 2);
+      CHECK(store.stream_version("c") == 0);
+    }
+
+    SUBCASE("a failed commit fails every append of the batch and writes nothing") {
+      gate.release(/*rollback=*/true);
+      first.join();
+      for (auto& t : threads) t.join();
+      CHECK(results == std::vector<result>{result::unavailable, result::unavailable,
+                                           result::unavailable, result::unavailable,
+                                           result::unavailable});
+      CHECK(store.head_position() == 1);
+      CHECK(store.stream_version("a") == 0);
+      CHECK(store.stream_version("d") == 0);
+      CHECK(store.read_all(0, 10).size() == 1);
+    }
+  }
+
   TEST_CASE("an append the server refuses fails alone; the rest of its batch commits") {
     auto options = fresh_postgres_options();
     commit_gate gate;
