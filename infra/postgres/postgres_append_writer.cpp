@@ -1,5 +1,7 @@
 #include "infra/postgres/postgres_append_writer.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <unordered_set>
 
 #include "infra/postgres/postgres_connection.hpp"
@@ -155,6 +157,7 @@ void append_writer::run() {
 
 void append_writer::ensure_connection() {
   if (connection_ && still_connected(*connection_)) return;
+  if (connection_) spdlog::warn("PostgreSQL writer for schema {} reconnects", options_.schema);
   connection_.reset();
   auto connection = open_connection(options_, "writer");
   prepare_session(*connection);

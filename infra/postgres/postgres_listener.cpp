@@ -1,6 +1,7 @@
 #include "infra/postgres/postgres_listener.hpp"
 
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -61,6 +62,7 @@ bool position_listener::wait_readable(int fd, int timeout_ms) {
 
 void position_listener::run() {
   const std::string channel = notify_channel(options_.schema);
+  bool degraded = false;  // logged once per outage, not once per reconnect attempt
   for (;;) {
     std::unique_ptr<pqxx::connection> connection;
     std::unique_ptr<head_receiver> receiver;
@@ -72,21 +74,25 @@ void position_listener::run() {
         pqxx::nontransaction tx(*connection, "listener head");
         on_position_(tx.exec1("SELECT last FROM event_position")[0].as<std::int64_t>());
       }
+      if (degraded) spdlog::info("PostgreSQL listener for schema {} is back", options_.schema);
+      degraded = false;
       for (;;) {
         if (!wait_readable(connection->sock(), -1)) break;
         connection->get_notifs();
         if (connection_lost(*connection)) throw pqxx::broken_connection("listener connection lost");
       }
       listening_ = false;
-      receiver.reset();
-      return;
-    } catch (const std::exception&) {
+      return;  // stopping: the receiver (UNLISTEN) goes before its connection
+    } catch (const std::exception& e) {
       listening_ = false;
-      // wait_for_append falls back to polling meanwhile; the receiver goes before its connection.
-      try {
-        receiver.reset();
-      } catch (const std::exception&) {
+      if (!degraded) {
+        spdlog::warn(
+            "PostgreSQL listener for schema {} is down ({}); waiters poll every {} ms until it "
+            "reconnects",
+            options_.schema, e.what(), options_.poll_interval.count());
       }
+      degraded = true;
+      receiver.reset();
       connection.reset();
       if (!wait_readable(-1, kReconnectDelayMs)) return;
     }

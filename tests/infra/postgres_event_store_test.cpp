@@ -296,7 +296,7 @@ TEST_SUITE("postgres event store") {
       postgres_exec(schema,
                     "INSERT INTO events VALUES (2, 'bad', 's', 2, NULL, 1, now(), '{}', "
                     "'{}'); UPDATE event_position SET last = 2");
-      std::mutex mutex;
+      std::mutex mutex;  // guards seen and failure
       std::condition_variable cv;
       std::vector<std::int64_t> seen;
       std::string failure;
