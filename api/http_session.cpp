@@ -8,9 +8,11 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "api/error_mapping.hpp"
 #include "api/request_id.hpp"
+#include "api/upgrade_handler.hpp"
 
 namespace realmkit::api::detail {
 namespace {
@@ -31,7 +33,8 @@ bool is_safe_header(std::string_view name, std::string_view value) {
   return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
-http_request to_plain(http::request<http::string_body>&& message, const std::string& remote,
+// Moves the body out of `message`; the rest stays (an upgrade hands both on).
+http_request to_plain(http::request<http::string_body>& message, const std::string& remote,
                       bool& target_ok) {
   http_request r;
   r.method = std::string(message.method_string());
@@ -57,6 +60,8 @@ http_session::http_session(tcp::socket&& socket, server_state& state)
   beast::error_code ec;
   const auto endpoint = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ = endpoint.address().to_string();
+  // Responses are written whole; waiting to coalesce them (Nagle) only adds latency.
+  stream_.socket().set_option(tcp::no_delay(true), ec);
 }
 
 http_session::~http_session() {
@@ -129,8 +134,20 @@ void http_session::do_read_header() {
 
 void http_session::on_read_header(beast::error_code ec, std::size_t) {
   if (ec) return on_read_error(ec, "read header");
-  if (parser_->is_done()) return on_request();
   const auto& message = parser_->get();
+  // What the parser lets through but RFC 9112 refuses; a proxy in front could read these requests
+  // differently (request smuggling), so they end the connection.
+  if (message.version() == 11 && message.find(http::field::host) == message.end()) {
+    reading_ = false;
+    state_.malformed.inc();
+    return reject(problem_kind::malformed_request, "an HTTP/1.1 request needs a Host header");
+  }
+  if (message.find(http::field::transfer_encoding) != message.end() && !parser_->chunked()) {
+    reading_ = false;
+    state_.malformed.inc();
+    return reject(problem_kind::malformed_request, "unsupported Transfer-Encoding");
+  }
+  if (parser_->is_done()) return on_request();
   const auto expect = message[http::field::expect];
   // A client waiting for "100 Continue" gets it only when no response is being written, since
   // the interim response must not interleave with a final one.
@@ -210,8 +227,15 @@ void http_session::on_request() {
   const bool keep_alive = message.keep_alive();
   const bool head = message.method() == http::verb::head;
   bool target_ok = false;
-  http_request request = to_plain(std::move(message), remote_, target_ok);
+  http_request request = to_plain(message, remote_, target_ok);
   if (!keep_alive) closing_ = true;  // nothing after this request is read
+
+  if (beast::websocket::is_upgrade(message) && target_ok && queue_.empty() && !writing_ &&
+      !draining()) {
+    if (const auto it = state_.upgrades.find(request.path); it != state_.upgrades.end()) {
+      return hand_over(*it->second, std::move(message), std::move(request), start);
+    }
+  }
 
   queue_.push_back(pending{next_id_++, false, head, keep_alive, {}});
   const auto id = queue_.back().id;
@@ -243,6 +267,20 @@ void http_session::on_request() {
     run_blocking(id, *prepared.matched, std::move(request), std::move(summary));
   }
   do_read();
+}
+
+void http_session::hand_over(upgrade_handler& handler, upgrade_request message,
+                             http_request request, std::chrono::steady_clock::time_point start) {
+  request.request_id = request_id_for(request.header("X-Request-Id"));
+  request.route_name = "upgrade";
+  auto switching = http_response::empty(101);
+  state_.pipeline.finish(request_summary::of(request, start), switching);
+  // From here the stream is the handler's: this session never touches it again and ends when its
+  // last handler returns.
+  closed_ = true;
+  closing_ = true;
+  stream_.expires_never();
+  handler.on_upgrade(std::move(stream_), std::move(message), std::move(request));
 }
 
 void http_session::run_blocking(std::uint64_t id, const route& r, http_request request,

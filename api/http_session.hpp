@@ -57,6 +57,8 @@ class http_session final : public std::enable_shared_from_this<http_session> {
   void on_read_error(beast::error_code ec, const char* what);
   void on_request();
   void reject(problem_kind kind, std::string detail);
+  void hand_over(upgrade_handler& handler, http::request<http::string_body> message,
+                 http_request request, std::chrono::steady_clock::time_point start);
   void run_blocking(std::uint64_t id, const route& r, http_request request,
                     request_summary summary);
   void complete(std::uint64_t id, const request_summary& summary, http_response response);

@@ -42,6 +42,11 @@ server::~server() {
   stop();
 }
 
+void server::add_upgrade_handler(std::string path, upgrade_handler& handler) {
+  if (impl_->started) throw std::logic_error("add_upgrade_handler after start");
+  impl_->state.upgrades[std::move(path)] = &handler;
+}
+
 void server::start() {
   auto& m = *impl_;
   if (m.started) throw std::logic_error("server::start called twice");

@@ -37,6 +37,8 @@ struct server_options {
   std::chrono::milliseconds drain_timeout{10'000};
 };
 
+class upgrade_handler;  // api/upgrade_handler.hpp
+
 namespace detail {
 struct server_state;
 class listener;
@@ -51,6 +53,11 @@ class server final {
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
+
+  // Hands WebSocket upgrade requests (GET with Upgrade: websocket) for `path` to `handler`, which
+  // must outlive the server. Other requests to the path go through the router as usual. Call
+  // before start().
+  void add_upgrade_handler(std::string path, upgrade_handler& handler);
 
   // Binds, listens and starts the I/O threads. Throws std::system_error when it cannot listen,
   // std::invalid_argument for a host that is not an IP address. Call once.

@@ -5,8 +5,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -26,6 +28,9 @@ struct server_state {
   const server_options options;
   const http_pipeline& pipeline;
   infra::worker_pool& pool;
+
+  // Upgrade handlers by exact path; filled before start, then read-only.
+  std::map<std::string, upgrade_handler*, std::less<>> upgrades;
 
   // Set when stop() begins: sessions answer what they have read and close.
   std::atomic<bool> draining{false};

@@ -22,6 +22,7 @@ struct server_setup {
   api::server_options server;
   infra::worker_pool_options pool;
   api::pipeline_options pipeline;
+  std::vector<std::pair<std::string, api::upgrade_handler*>> upgrades;
 };
 
 class test_server {
@@ -37,6 +38,7 @@ class test_server {
     setup.server.host = "127.0.0.1";
     setup.server.port = 0;
     server_ = std::make_unique<api::server>(setup.server, *pipeline_, pool_, metrics_);
+    for (const auto& [path, handler] : setup.upgrades) server_->add_upgrade_handler(path, *handler);
     server_->start();
   }
   ~test_server() {

@@ -134,6 +134,18 @@ http_reply http_connection::read_reply(bool head, std::chrono::milliseconds time
   return reply;
 }
 
+std::string http_connection::read_raw(std::size_t n, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (pending_.size() < n) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || receive(left) == 0) throw std::runtime_error("read_raw: no data");
+  }
+  std::string out = pending_.substr(0, n);
+  pending_.erase(0, n);
+  return out;
+}
+
 bool http_connection::wait_closed(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

@@ -55,6 +55,9 @@ class http_connection {
   // connection ends first.
   http_reply read_reply(bool head = false, std::chrono::milliseconds timeout = 10s);
 
+  // Reads exactly n bytes as they come (after an upgrade); throws on timeout or end.
+  std::string read_raw(std::size_t n, std::chrono::milliseconds timeout = 10s);
+
   // Waits until the server closes the connection (EOF or reset), discarding what arrives; false
   // when it is still open at the deadline.
   bool wait_closed(std::chrono::milliseconds timeout = 10s);
