@@ -43,6 +43,8 @@ constexpr const char* kColumnNames[] = {"global_position", "event_id", "stream_i
                                         "stream_version",  "type",     "schema_version",
                                         "recorded_at",     "data",     "metadata"};
 
+constexpr std::chrono::milliseconds kMinPollInterval{10};
+
 std::unique_ptr<pqxx::connection> open_reader(const postgres_store_options& options) {
   auto connection = open_connection(options, "reader");
   connection->prepare(kReadAll, kReadAllSql);
@@ -124,6 +126,9 @@ class postgres_event_store::impl {
       throw std::invalid_argument("PostgreSQL schema name " + options_.schema +
                                   " must be [a-z_][a-z0-9_]* of at most 47 characters");
     }
+    if (options_.drop_schema_on_close && options_.schema == "public") {
+      throw std::invalid_argument("drop_schema_on_close is for throw-away schemas, not public");
+    }
     auto connection = open_connection(options_, "writer");
     try {
       apply_migrations(*connection, options_.schema);
@@ -187,7 +192,8 @@ class postgres_event_store::impl {
     while (known_head_ <= position && unknown_appends_ == unknown_at_start) {
       const auto now = clock::now();
       if (now >= deadline) return;
-      const auto until = std::min(deadline, now + options_.poll_interval);
+      const auto until =
+          std::min(deadline, now + std::max(options_.poll_interval, kMinPollInterval));
       if (head_advanced_.wait_until(lock, until) == std::cv_status::timeout && until < deadline) {
         // No notification within the poll interval: the listener may be reconnecting.
         lock.unlock();

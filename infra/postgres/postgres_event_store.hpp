@@ -18,7 +18,7 @@ namespace realmkit::infra {
 struct pending_commit {
   std::int64_t first_position = 0;
   std::int64_t last_position = 0;
-  std::size_t appends = 0;  // appends batched into this transaction
+  std::size_t appends = 0;  // appends this transaction writes (refused and replayed ones aside)
 };
 
 struct postgres_store_options {
@@ -35,7 +35,7 @@ struct postgres_store_options {
   std::size_t max_batch_bytes = 16u << 20;
   std::chrono::seconds connect_timeout{5};
   // wait_for_append re-reads the head this often even without a notification, so a lost LISTEN
-  // connection delays wake-ups by at most this much instead of forever.
+  // connection delays wake-ups by at most this much instead of forever (at least 10 ms).
   std::chrono::milliseconds poll_interval{250};
   // Tests: DROP SCHEMA ... CASCADE when the store is destroyed (a throw-away schema per store).
   bool drop_schema_on_close = false;

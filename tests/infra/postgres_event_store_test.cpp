@@ -150,6 +150,9 @@ TEST_SUITE("postgres event store") {
       options.schema = bad;
       CHECK_THROWS_AS(postgres_event_store{options}, std::invalid_argument);
     }
+    auto options = fresh_postgres_options();
+    options.schema = "public";  // with drop_schema_on_close: never dropped
+    CHECK_THROWS_AS(postgres_event_store{options}, std::invalid_argument);
   }
 
   TEST_CASE("stores starting at once migrate a new schema exactly once, then share it") {
