@@ -10,6 +10,15 @@
 namespace realmkit::infra::sqlite {
 namespace {
 
+// ORDER BY ... DESC LIMIT 1 walks the rowid b-tree from its end; max() wrapped in coalesce would
+// scan.
+constexpr std::string_view kSelectHead =
+    "SELECT global_position FROM events ORDER BY global_position DESC LIMIT 1";
+constexpr std::string_view kSelectStreamVersion =
+    "SELECT version FROM streams WHERE stream_id = ?1";
+constexpr std::string_view kSelectIdempotencyKey =
+    "SELECT fingerprint, result FROM idempotency_keys WHERE actor = ?1 AND key = ?2";
+
 enum column : int {
   kPosition,
   kEventId,
@@ -81,6 +90,30 @@ recorded_event decode_event(const query& row) {
   if (!is_json_object(metadata)) corrupt(pos, "metadata is not a JSON object");
   e.metadata = metadata;
   return e;
+}
+
+std::int64_t read_head(connection& db) {
+  auto q = db.prepare(kSelectHead);
+  return q.step() ? q.integer(0) : 0;
+}
+
+std::int64_t read_stream_version(connection& db, std::string_view stream_id) {
+  auto q = db.prepare(kSelectStreamVersion);
+  q.bind(1, stream_id);
+  return q.step() ? q.integer(0) : 0;
+}
+
+std::optional<append_result> find_append_result(connection& db, const idempotency_key& key) {
+  auto q = db.prepare(kSelectIdempotencyKey);
+  q.bind(1, key.actor).bind(2, key.key);
+  if (!q.step()) return std::nullopt;
+  if (q.text(0) != key.fingerprint) {
+    throw idempotency_key_reused("idempotency key " + key.key + " of " + key.actor +
+                                 " was used for a different request");
+  }
+  auto result = decode_append_result(q.text(1));
+  result.replayed = true;
+  return result;
 }
 
 std::string encode_append_result(const append_result& result) {

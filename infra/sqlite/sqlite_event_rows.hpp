@@ -2,6 +2,8 @@
 // JSON form of an append result kept with an idempotency key.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +21,15 @@ namespace realmkit::infra::sqlite {
 // naming the global position and the column, when a column is missing, of the wrong type or out
 // of range, or when data or metadata is not a JSON object.
 recorded_event decode_event(const query& row);
+
+// Queries both the writer and the readers run.
+// The highest committed global position (0 for an empty store).
+std::int64_t read_head(connection& db);
+// The stream's current version (0 when it does not exist).
+std::int64_t read_stream_version(connection& db, std::string_view stream_id);
+// The result stored with an idempotency key (replayed = true), nullopt for an unknown key. Throws
+// idempotency_key_reused when the key was stored with another fingerprint.
+std::optional<append_result> find_append_result(connection& db, const idempotency_key& key);
 
 std::string encode_append_result(const append_result& result);
 // Throws store_error when the text is not an encoded append result.

@@ -1,0 +1,369 @@
+#include "infra/sqlite/sqlite_append_writer.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <deque>
+#include <string>
+
+#include "infra/sqlite/sqlite_event_rows.hpp"
+
+namespace realmkit::infra::sqlite {
+namespace {
+
+// Named statements: they are prepared once per connection and name the query in errors.
+constexpr std::string_view kBegin = "BEGIN IMMEDIATE";
+constexpr std::string_view kCommit = "COMMIT";
+constexpr std::string_view kRollback = "ROLLBACK";
+constexpr std::string_view kSavepoint = "SAVEPOINT append";
+constexpr std::string_view kRelease = "RELEASE append";
+constexpr std::string_view kRollbackToSavepoint = "ROLLBACK TO append";
+constexpr std::string_view kSelectEventById =
+    "SELECT stream_id, stream_version, global_position FROM events WHERE event_id = ?1";
+constexpr std::string_view kInsertEvent =
+    "INSERT INTO events (global_position, event_id, stream_id, stream_version, type, "
+    "schema_version, recorded_at, data, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr std::string_view kUpsertStream =
+    "INSERT INTO streams (stream_id, version) VALUES (?1, ?2) "
+    "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version";
+constexpr std::string_view kInsertIdempotencyKey =
+    "INSERT INTO idempotency_keys (actor, key, fingerprint, result, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+
+std::string event_field(std::size_t write, std::size_t event) {
+  return "streams/" + std::to_string(write) + ".events/" + std::to_string(event) + ".event_id";
+}
+
+}  // namespace
+
+void wake_signal::wait() {
+  while (::sem_wait(&sem_) != 0 && errno == EINTR) {
+  }
+}
+
+// One append() call waiting for the writer thread. It lives on the caller's stack: the caller
+// blocks until `done` is posted, so the writer may use every field until then.
+struct append_writer::pending_append {
+  std::span<const stream_write> writes;
+  const std::optional<idempotency_key>& key;
+  append_result result;
+  std::exception_ptr error;
+  pending_append* next = nullptr;  // the link in incoming_
+  wake_signal done;
+  std::array<pending_append*, 2> wake_next{};  // set by the writer before `done` is posted
+
+  std::size_t event_count() const {
+    std::size_t n = 0;
+    for (const auto& w : writes) n += w.events.size();
+    return n;
+  }
+};
+
+append_writer::append_writer(std::unique_ptr<connection> db, const sqlite_store_options& options,
+                             std::function<void(std::int64_t head)> on_commit)
+    : options_(options), on_commit_(std::move(on_commit)), db_(std::move(db)) {
+  thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "sqlite-writer");  // for top -H and profilers
+    run();
+  });
+}
+
+append_writer::~append_writer() {
+  stopping_ = true;
+  wake_.post();
+  thread_.join();
+}
+
+sqlite_store_stats append_writer::stats() const {
+  sqlite_store_stats s;
+  s.commits = commits_.load(std::memory_order_relaxed);
+  s.appends = appends_.load(std::memory_order_relaxed);
+  s.events = events_.load(std::memory_order_relaxed);
+  s.failed_batches = failed_batches_.load(std::memory_order_relaxed);
+  return s;
+}
+
+timestamp append_writer::now() const {
+  if (options_.clock) return options_.clock();
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
+
+append_result append_writer::append(std::span<const stream_write> writes,
+                                    const std::optional<idempotency_key>& key) {
+  if (stopping_) throw store_unavailable("the event store is closing");
+  pending_append request{writes, key};
+  auto* head = incoming_.load(std::memory_order_relaxed);
+  do {
+    request.next = head;
+  } while (!incoming_.compare_exchange_weak(head, &request, std::memory_order_release,
+                                            std::memory_order_relaxed));
+  // Only the push onto an empty stack wakes the writer: otherwise it has work it has not taken.
+  if (head == nullptr) wake_.post();
+  request.done.wait();
+  // The two callers this one must wake are still blocked, so they still exist.
+  for (auto* next : request.wake_next) {
+    if (next != nullptr) next->done.post();
+  }
+  if (request.error) std::rethrow_exception(request.error);
+  return std::move(request.result);
+}
+
+// The writer thread: takes whatever appends are queued (up to a batch) and commits them in one
+// transaction, so concurrent appends share one fsync.
+void append_writer::run() {
+  std::deque<pending_append*> pending;  // taken from incoming_, oldest first
+  std::vector<pending_append*> taken;
+  std::vector<pending_append*> batch;
+  const auto max_appends = std::max<std::size_t>(options_.max_batch_appends, 1);
+  const auto max_events = options_.max_batch_events;
+  for (;;) {
+    // The stack holds the newest first; reversing it keeps appends in arrival order.
+    taken.clear();
+    for (auto* r = incoming_.exchange(nullptr, std::memory_order_acquire); r != nullptr;
+         r = r->next) {
+      taken.push_back(r);
+    }
+    pending.insert(pending.end(), taken.rbegin(), taken.rend());
+    if (pending.empty()) {
+      if (stopping_) return;  // every append pushed before the stop is answered
+      wake_.wait();
+      continue;
+    }
+    // At least one append, then as many as fit the limits.
+    batch.clear();
+    std::size_t events = 0;
+    while (!pending.empty() && batch.size() < max_appends &&
+           (batch.empty() || events + pending.front()->event_count() <= max_events)) {
+      events += pending.front()->event_count();
+      batch.push_back(pending.front());
+      pending.pop_front();
+    }
+    commit_batch(batch);
+  }
+}
+
+void append_writer::commit_batch(const std::vector<pending_append*>& batch) {
+  auto& db = *db_;
+  std::int64_t head = 0;
+  std::int64_t first_head = 0;
+  bool in_transaction = false;
+  try {
+    db.prepare(kBegin).run();
+    in_transaction = true;
+    // Under the write lock no other process can append, so max + 1 is the next position and
+    // positions follow commit order.
+    head = read_head(db);
+    first_head = head;
+    for (auto* request : batch) {
+      try {
+        request->result = apply(*request, head);
+      } catch (const store_error&) {
+        // A refusal of this append alone; apply() has undone its writes.
+        request->error = std::current_exception();
+      }
+    }
+    db.prepare(kCommit).run();
+    in_transaction = false;
+  } catch (...) {
+    const auto failure = std::current_exception();
+    failed_batches_.fetch_add(1, std::memory_order_relaxed);
+    if (in_transaction) {
+      try {
+        db.prepare(kRollback).run();
+      } catch (const sqlite::error&) {
+        // SQLite already rolled back (it does on some I/O errors).
+      }
+    }
+    for (auto* request : batch) {
+      request->result = {};
+      try {
+        std::rethrow_exception(failure);
+      } catch (const sqlite::error& e) {
+        request->error = e.transient() ? std::make_exception_ptr(store_unavailable(e.what()))
+                                       : std::make_exception_ptr(store_error(e.what()));
+      } catch (const std::exception& e) {
+        request->error =
+            std::make_exception_ptr(store_unavailable(std::string("append failed: ") + e.what()));
+      } catch (...) {
+        request->error = std::make_exception_ptr(store_unavailable("append failed"));
+      }
+    }
+    wake(batch);
+    return;
+  }
+  events_.fetch_add(static_cast<std::uint64_t>(head - first_head), std::memory_order_relaxed);
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  appends_.fetch_add(batch.size(), std::memory_order_relaxed);
+  on_commit_(head);
+  wake(batch);
+}
+
+// Wakes the batch's callers as a binary tree: the writer wakes the first, and each caller wakes
+// two more before returning. Waking dozens of threads is a quarter of the writer's time
+// otherwise, and the writer is the one thread every append waits for.
+void append_writer::wake(const std::vector<pending_append*>& batch) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    for (std::size_t c = 0; c < 2; ++c) {
+      const auto child = 2 * i + 1 + c;
+      batch[i]->wake_next[c] = child < batch.size() ? batch[child] : nullptr;
+    }
+  }
+  if (!batch.empty()) batch.front()->done.post();
+}
+
+// One append inside the batch transaction, all or nothing: a refusal throws a store_error and
+// leaves the database and `head` as they were, so the other appends of the batch go on.
+append_result append_writer::apply(const pending_append& request, std::int64_t& head) {
+  auto& db = *db_;
+  if (request.key) {
+    if (auto stored = find_append_result(db, *request.key)) return *stored;
+  }
+  const auto& writes = request.writes;
+  std::vector<std::int64_t> versions(writes.size());
+  for (std::size_t w = 0; w < writes.size(); ++w) {
+    versions[w] = read_stream_version(db, writes[w].stream_id);
+    const auto& expected = writes[w].expected;
+    if (expected && *expected != versions[w]) {
+      // A retry of an append that did commit finds the stream moved on by its own events.
+      if (auto replay = replay_by_event_ids(request)) return *replay;
+      throw wrong_expected_version(writes[w].stream_id, expected, versions[w]);
+    }
+  }
+
+  const auto head_before = head;
+  // A failed statement undoes itself, so an append whose only fallible statement is its one
+  // event insert needs no savepoint: the common case, spared two statements and a page copy.
+  const bool single_insert = writes.size() == 1 && writes[0].events.size() == 1 && !request.key;
+  if (!single_insert) db.prepare(kSavepoint).run();
+  int statements_done = 0;
+  try {
+    auto result = insert(request, versions, head, statements_done);
+    if (!single_insert) db.prepare(kRelease).run();
+    return result;
+  } catch (const sqlite::error& e) {
+    // Without a savepoint, a failure after the event insert cannot be undone for this append
+    // alone: the whole batch rolls back.
+    if (single_insert && statements_done > 0) throw;
+    head = head_before;
+    if (!single_insert) {
+      db.prepare(kRollbackToSavepoint).run();
+      db.prepare(kRelease).run();
+    }
+    if (!e.constraint_violation()) throw;
+    // A unique event id taken: a retry, or an id reused elsewhere.
+    if (auto replay = replay_by_event_ids(request)) return *replay;
+    // Any other constraint means the streams table disagrees with the events: refuse this
+    // append alone.
+    throw store_error(e.what());
+  }
+}
+
+// Counts the statements that succeeded in `done`, so a failure can tell how far it got.
+append_result append_writer::insert(const pending_append& request,
+                                    std::vector<std::int64_t>& versions, std::int64_t& head,
+                                    int& done) {
+  auto& db = *db_;
+  const auto recorded_at = now().time_since_epoch().count();
+  append_result result;
+  result.streams.reserve(request.writes.size());
+  for (std::size_t w = 0; w < request.writes.size(); ++w) {
+    const auto& write = request.writes[w];
+    auto& version = versions[w];
+    for (const auto& e : write.events) {
+      ++version;
+      ++head;
+      auto q = db.prepare(kInsertEvent);
+      q.bind(1, head)
+          .bind(2, e.event_id)
+          .bind(3, write.stream_id)
+          .bind(4, version)
+          .bind(5, e.type)
+          .bind(6, std::int64_t{e.schema_version})
+          .bind(7, recorded_at)
+          .bind(8, e.data)
+          .bind(9, e.metadata)
+          .run();
+      ++done;
+    }
+    db.prepare(kUpsertStream).bind(1, write.stream_id).bind(2, version).run();
+    ++done;
+    result.streams.push_back({write.stream_id, version, head});
+  }
+  result.position = head;
+  if (request.key) {
+    const auto encoded = sqlite::encode_append_result(result);
+    db.prepare(kInsertIdempotencyKey)
+        .bind(1, request.key->actor)
+        .bind(2, request.key->key)
+        .bind(3, request.key->fingerprint)
+        .bind(4, encoded)
+        .bind(5, recorded_at)
+        .run();
+  }
+  return result;
+}
+
+// When the append's event ids are already stored, each write's ids in its own stream at
+// consecutive versions, the append is a retry: the original result, replayed. nullopt when none
+// of the ids is stored. Throws invalid_append, naming the event, for a partial overlap or an id
+// stored in another stream.
+std::optional<append_result> append_writer::replay_by_event_ids(const pending_append& request) {
+  struct stored_event {
+    bool found = false;
+    std::string stream_id;
+    std::int64_t version = 0;
+    std::int64_t position = 0;
+  };
+  const auto& writes = request.writes;
+  std::vector<std::vector<stored_event>> stored(writes.size());
+  bool any = false;
+  for (std::size_t w = 0; w < writes.size(); ++w) {
+    for (const auto& e : writes[w].events) {
+      auto q = db_->prepare(kSelectEventById);
+      q.bind(1, e.event_id);
+      auto& s = stored[w].emplace_back();
+      if (q.step()) {
+        s = {true, std::string(q.text(0)), q.integer(1), q.integer(2)};
+        any = true;
+      }
+    }
+  }
+  if (!any) return std::nullopt;
+  // An id taken by another stream is the more telling error, so it is reported first.
+  for (std::size_t w = 0; w < writes.size(); ++w) {
+    for (std::size_t i = 0; i < stored[w].size(); ++i) {
+      const auto& s = stored[w][i];
+      if (s.found && s.stream_id != writes[w].stream_id) {
+        throw invalid_append(event_field(w, i), "event id " + writes[w].events[i].event_id +
+                                                    " is already used in stream " + s.stream_id);
+      }
+    }
+  }
+  append_result result;
+  result.replayed = true;
+  for (std::size_t w = 0; w < writes.size(); ++w) {
+    for (std::size_t i = 0; i < stored[w].size(); ++i) {
+      const auto& s = stored[w][i];
+      const auto& id = writes[w].events[i].event_id;
+      if (!s.found) {
+        throw invalid_append(event_field(w, i),
+                             "event id " + id +
+                                 " is new, but other event ids of this append are already "
+                                 "stored: a retry must repeat the original append exactly");
+      }
+      if (i > 0 && s.version != stored[w][i - 1].version + 1) {
+        throw invalid_append(event_field(w, i),
+                             "event id " + id + " is stored in stream " + s.stream_id +
+                                 " but not right after the append's previous event");
+      }
+    }
+    const auto& last = stored[w].back();
+    result.streams.push_back({writes[w].stream_id, last.version, last.position});
+    result.position = std::max(result.position, last.position);
+  }
+  return result;
+}
+
+}  // namespace realmkit::infra::sqlite
