@@ -57,8 +57,9 @@ struct sqlite_store_options {
   // max_batch_events (unless a single append holds more), so large appends do not stall others.
   std::size_t max_batch_appends = 1024;
   std::size_t max_batch_events = 10'000;
-  // Idle reader connections kept open for reuse.
-  std::size_t max_idle_readers = 8;
+  // Idle reader connections kept open for reuse (opening one costs a file open and a shared
+  // memory mapping, so a busy server keeps about as many as it has reading threads).
+  std::size_t max_idle_readers = 32;
   // The source of recorded_at (and of idempotency keys' created_at); the system clock when empty.
   std::function<timestamp()> clock;
 };
