@@ -7,8 +7,14 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "api/health_routes.hpp"
+#include "api/http_pipeline.hpp"
+#include "api/router.hpp"
+#include "api/server.hpp"
 #include "infra/logging.hpp"
+#include "infra/metrics.hpp"
 #include "infra/store_factory.hpp"
+#include "infra/worker_pool.hpp"
 
 using namespace realmkit;
 
@@ -18,6 +24,14 @@ struct global_options {
   std::string log_format = "auto";
   std::string log_level = "info";
   infra::store_config store;
+};
+
+struct serve_options {
+  std::string host = "0.0.0.0";
+  int port = 8080;
+  std::size_t io_threads = 2;
+  std::size_t db_threads = 8;
+  std::vector<std::string> cors_origins;
 };
 
 void setup_logging(const global_options& options) {
@@ -39,7 +53,7 @@ sigset_t block_termination_signals() {
   return set;
 }
 
-int serve(const global_options& options, int port) {
+int serve(const global_options& options, const serve_options& serving) {
   const sigset_t signals = block_termination_signals();
   setup_logging(options);
   auto store = infra::open_event_store(options.store);
@@ -48,11 +62,31 @@ int serve(const global_options& options, int port) {
                    ? "sqlite " + options.store.data_dir + "/realmkit.db"
                    : "postgresql " + infra::masked_url(options.store.database_url),
                store->head_position());
-  (void)port;  // the HTTP and WebSocket listeners bind it once the api and hub roles are wired
-  spdlog::info("realmkit running; SIGTERM or Ctrl-C stops it");
+
+  // Owned here and passed by reference; destroyed in reverse order after the server stops.
+  infra::metrics_registry metrics;
+  infra::worker_pool pool({.name = "db", .threads = serving.db_threads, .queue_limit = 4096},
+                          &metrics);
+  api::router routes;
+  api::readiness ready;
+  ready.add("store", [&store]() -> std::optional<std::string> {
+    store->head_position();
+    return std::nullopt;
+  });
+  api::add_health_routes(routes, ready, metrics);
+  api::http_pipeline pipeline(routes, metrics, {.cors = {.allowed_origins = serving.cors_origins}});
+  api::server server({.host = serving.host,
+                      .port = static_cast<std::uint16_t>(serving.port),
+                      .io_threads = serving.io_threads},
+                     pipeline, pool, metrics);
+  server.start();
+  spdlog::info("listening on http://{}:{} (roles: all)", serving.host, server.port());
+
   int signal = 0;
   sigwait(&signals, &signal);
   spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  server.stop();  // stop accepting, drain in-flight requests
+  pool.stop();
   store.reset();  // completes in-flight appends and closes the database cleanly
   spdlog::info("stopped");
   return 0;
@@ -89,10 +123,28 @@ int main(int argc, char** argv) {
     cmd->add_option("--log-level", options.log_level, "trace, debug, info, warn, error");
   };
 
-  int port = 8080;
+  serve_options serving;
+  if (const char* origins = std::getenv("REALMKIT_CORS_ORIGINS")) {
+    std::string list = origins;
+    for (std::size_t pos = 0; pos < list.size();) {
+      auto comma = list.find(',', pos);
+      if (comma == std::string::npos) comma = list.size();
+      if (comma > pos) serving.cors_origins.push_back(list.substr(pos, comma - pos));
+      pos = comma + 1;
+    }
+  }
   auto* serve_cmd = app.add_subcommand("serve", "run every role of RealmKit in this process");
   add_store_options(serve_cmd);
-  serve_cmd->add_option("--port", port, "HTTP and WebSocket port")->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--host", serving.host, "address to listen on");
+  serve_cmd->add_option("--port", serving.port, "HTTP and WebSocket port")
+      ->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--io-threads", serving.io_threads, "network threads")
+      ->check(CLI::Range(1, 64));
+  serve_cmd->add_option("--db-threads", serving.db_threads, "threads for database work")
+      ->check(CLI::Range(1, 256));
+  serve_cmd->add_option("--cors-origin", serving.cors_origins,
+                        "an origin allowed to call the API from a browser (repeatable; env "
+                        "REALMKIT_CORS_ORIGINS, comma-separated)");
 
   auto* migrate_cmd = app.add_subcommand("migrate", "apply the database migrations and exit");
   add_store_options(migrate_cmd);
@@ -101,7 +153,7 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-    if (*serve_cmd) return serve(options, port);
+    if (*serve_cmd) return serve(options, serving);
     if (*migrate_cmd) return migrate(options);
     if (*version_cmd) {
       std::cout << "realmkit 0.1.0\n";
