@@ -7,7 +7,7 @@
 #include <string_view>
 #include <variant>
 
-#include "domain/activity/entity_ref.hpp"
+#include "domain/common/entity_ref.hpp"
 #include "domain/common/types.hpp"
 
 namespace realmkit::domain {

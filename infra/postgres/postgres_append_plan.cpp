@@ -177,58 +177,6 @@ append_result append_plan::accept(const append_request& request) {
   return result;
 }
 
-std::string encode_append_result(const append_result& result) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  writer.StartObject();
-  writer.Key("streams");
-  writer.StartArray();
-  for (const auto& s : result.streams) {
-    writer.StartObject();
-    writer.Key("stream_id");
-    writer.String(s.stream_id.data(), static_cast<rapidjson::SizeType>(s.stream_id.size()));
-    writer.Key("version");
-    writer.Int64(s.version);
-    writer.Key("last_position");
-    writer.Int64(s.last_position);
-    writer.EndObject();
-  }
-  writer.EndArray();
-  writer.Key("position");
-  writer.Int64(result.position);
-  writer.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
-}
-
-append_result decode_append_result(std::string_view json) {
-  rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  const auto bad = [&] {
-    return store_error("a stored idempotency result is not readable: " + std::string(json));
-  };
-  if (doc.HasParseError() || !doc.IsObject()) throw bad();
-  const auto streams = doc.FindMember("streams");
-  const auto position = doc.FindMember("position");
-  if (streams == doc.MemberEnd() || !streams->value.IsArray() || position == doc.MemberEnd() ||
-      !position->value.IsInt64()) {
-    throw bad();
-  }
-  append_result result;
-  result.position = position->value.GetInt64();
-  for (const auto& s : streams->value.GetArray()) {
-    if (!s.IsObject()) throw bad();
-    const auto id = s.FindMember("stream_id");
-    const auto version = s.FindMember("version");
-    const auto last = s.FindMember("last_position");
-    if (id == s.MemberEnd() || !id->value.IsString() || version == s.MemberEnd() ||
-        !version->value.IsInt64() || last == s.MemberEnd() || !last->value.IsInt64()) {
-      throw bad();
-    }
-    result.streams.push_back({std::string(id->value.GetString(), id->value.GetStringLength()),
-                              version->value.GetInt64(), last->value.GetInt64()});
-  }
-  return result;
-}
 
 void validate_for_postgres(std::span<const stream_write> writes,
                            const std::optional<idempotency_key>& key) {

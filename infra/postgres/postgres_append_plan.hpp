@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "infra/append_result_codec.hpp"
 #include "infra/event_store.hpp"
 
 namespace realmkit::infra::postgres_detail {
@@ -96,10 +97,6 @@ class append_plan {
   std::vector<planned_key> keys_;
 };
 
-// The stored form of an append's result in idempotency_keys.result.
-std::string encode_append_result(const append_result& result);
-// Throws store_error when the text is not a result written by encode_append_result.
-append_result decode_append_result(std::string_view json);
 
 // Checks what validate_writes leaves to the backend: every text the database will store is valid
 // UTF-8 (PostgreSQL refuses anything else, which would fail the whole batch), and the idempotency

@@ -257,7 +257,7 @@ std::optional<append_result> postgres_event_store::find_idempotent(const idempot
     throw idempotency_key_reused("idempotency key " + key.key + " of " + key.actor +
                                  " was already used for a different request");
   }
-  auto result = postgres_detail::decode_append_result(stored[0][1].as<std::string>());
+  auto result = decode_append_result(stored[0][1].as<std::string>());
   result.replayed = true;
   return result;
 }

@@ -293,7 +293,7 @@ append_result append_writer::insert(const pending_append& request,
   }
   result.position = head;
   if (request.key) {
-    const auto encoded = sqlite::encode_append_result(result);
+    const auto encoded = encode_append_result(result);
     db.prepare(kInsertIdempotencyKey)
         .bind(1, request.key->actor)
         .bind(2, request.key->key)

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "infra/append_result_codec.hpp"
 #include "infra/event_store.hpp"
 #include "infra/sqlite/sqlite_connection.hpp"
 
@@ -31,8 +32,5 @@ std::int64_t read_stream_version(connection& db, std::string_view stream_id);
 // idempotency_key_reused when the key was stored with another fingerprint.
 std::optional<append_result> find_append_result(connection& db, const idempotency_key& key);
 
-std::string encode_append_result(const append_result& result);
-// Throws store_error when the text is not an encoded append result.
-append_result decode_append_result(std::string_view json);
 
 }  // namespace realmkit::infra::sqlite
