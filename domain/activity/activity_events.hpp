@@ -29,14 +29,9 @@ constexpr std::string_view to_string(activity_type type) {
 }
 
 constexpr bool from_string(std::string_view text, activity_type& out) {
-  for (auto type :
-       {activity_type::call, activity_type::email, activity_type::meeting, activity_type::note}) {
-    if (to_string(type) == text) {
-      out = type;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(
+      text, out,
+      {activity_type::call, activity_type::email, activity_type::meeting, activity_type::note});
 }
 
 // Only calls and meetings take time worth reporting on.

@@ -28,14 +28,9 @@ constexpr std::string_view to_string(entity_kind kind) {
 }
 
 constexpr bool from_string(std::string_view text, entity_kind& out) {
-  for (auto kind :
-       {entity_kind::contact, entity_kind::company, entity_kind::deal, entity_kind::lead}) {
-    if (to_string(kind) == text) {
-      out = kind;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(
+      text, out,
+      {entity_kind::contact, entity_kind::company, entity_kind::deal, entity_kind::lead});
 }
 
 struct entity_ref {

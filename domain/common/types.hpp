@@ -4,6 +4,7 @@
 #include <chrono>
 #include <compare>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -117,6 +118,19 @@ struct overloaded : Fs... {
 };
 template <class... Fs>
 overloaded(Fs...) -> overloaded<Fs...>;
+
+// Reads an enum from its wire name by trying each of `values` through its to_string (found by
+// ADL), so every enum's from_string is one line and cannot drift from its to_string.
+template <class E>
+constexpr bool parse_enum(std::string_view text, E& out, std::initializer_list<E> values) {
+  for (E value : values) {
+    if (to_string(value) == text) {
+      out = value;
+      return true;
+    }
+  }
+  return false;
+}
 
 // Common field rules, so every aggregate words its rejections the same way.
 namespace rules {

@@ -46,15 +46,10 @@ constexpr std::string_view to_string(company_size size) {
 }
 
 constexpr bool from_string(std::string_view text, company_size& out) {
-  for (auto size : {company_size::unknown, company_size::s1_10, company_size::s11_50,
-                    company_size::s51_200, company_size::s201_500, company_size::s501_1000,
-                    company_size::s1001_5000, company_size::s5001_plus}) {
-    if (to_string(size) == text) {
-      out = size;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(text, out,
+                    {company_size::unknown, company_size::s1_10, company_size::s11_50,
+                     company_size::s51_200, company_size::s201_500, company_size::s501_1000,
+                     company_size::s1001_5000, company_size::s5001_plus});
 }
 
 // Every part may be empty; country is an ISO 3166-1 alpha-2 code in upper case.

@@ -31,14 +31,9 @@ constexpr std::string_view to_string(phone_label label) {
 }
 
 constexpr bool from_string(std::string_view text, phone_label& out) {
-  for (auto label : {phone_label::mobile, phone_label::work, phone_label::home, phone_label::fax,
-                     phone_label::other}) {
-    if (to_string(label) == text) {
-      out = label;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(text, out,
+                    {phone_label::mobile, phone_label::work, phone_label::home, phone_label::fax,
+                     phone_label::other});
 }
 
 // The channels a contact consents to separately (GDPR art. 7: consent is given per purpose).
@@ -57,14 +52,9 @@ constexpr std::string_view to_string(consent_channel channel) {
 }
 
 constexpr bool from_string(std::string_view text, consent_channel& out) {
-  for (auto channel : {consent_channel::email_marketing, consent_channel::sms_marketing,
-                       consent_channel::phone_calls}) {
-    if (to_string(channel) == text) {
-      out = channel;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(text, out,
+                    {consent_channel::email_marketing, consent_channel::sms_marketing,
+                     consent_channel::phone_calls});
 }
 
 // Addresses are stored normalized (trimmed, lowercase): the form under which they are unique.

@@ -29,13 +29,7 @@ constexpr std::string_view to_string(deal_status status) {
 }
 
 constexpr bool from_string(std::string_view text, deal_status& out) {
-  for (auto status : {deal_status::open, deal_status::won, deal_status::lost}) {
-    if (to_string(status) == text) {
-      out = status;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(text, out, {deal_status::open, deal_status::won, deal_status::lost});
 }
 
 struct deal_state {

@@ -34,15 +34,10 @@ constexpr std::string_view to_string(lead_source source) {
 }
 
 constexpr bool from_string(std::string_view text, lead_source& out) {
-  for (auto source :
-       {lead_source::web, lead_source::referral, lead_source::event, lead_source::cold_call,
-        lead_source::advertisement, lead_source::partner, lead_source::other}) {
-    if (to_string(source) == text) {
-      out = source;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(
+      text, out,
+      {lead_source::web, lead_source::referral, lead_source::event, lead_source::cold_call,
+       lead_source::advertisement, lead_source::partner, lead_source::other});
 }
 
 // `fresh` is "new" on the wire (`new` is a C++ keyword).
@@ -65,14 +60,9 @@ constexpr std::string_view to_string(lead_status status) {
 }
 
 constexpr bool from_string(std::string_view text, lead_status& out) {
-  for (auto status : {lead_status::fresh, lead_status::contacted, lead_status::qualified,
-                      lead_status::disqualified, lead_status::converted}) {
-    if (to_string(status) == text) {
-      out = status;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(text, out,
+                    {lead_status::fresh, lead_status::contacted, lead_status::qualified,
+                     lead_status::disqualified, lead_status::converted});
 }
 
 // A lead starts as "new". Text fields are empty when unknown; the e-mail address is normalized.

@@ -27,13 +27,7 @@ constexpr std::string_view to_string(task_priority priority) {
 }
 
 constexpr bool from_string(std::string_view text, task_priority& out) {
-  for (auto priority : {task_priority::low, task_priority::normal, task_priority::high}) {
-    if (to_string(priority) == text) {
-      out = priority;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(text, out, {task_priority::low, task_priority::normal, task_priority::high});
 }
 
 struct task_created {

@@ -29,14 +29,9 @@ constexpr std::string_view to_string(user_role role) {
 }
 
 constexpr bool from_string(std::string_view text, user_role& out) {
-  for (auto role : {user_role::admin, user_role::manager, user_role::sales_rep, user_role::analyst,
-                    user_role::auditor}) {
-    if (to_string(role) == text) {
-      out = role;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(text, out,
+                    {user_role::admin, user_role::manager, user_role::sales_rep, user_role::analyst,
+                     user_role::auditor});
 }
 
 // The e-mail address is stored normalized (trimmed, lowercase); uniqueness across users is
