@@ -3,8 +3,6 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <array>
-#include <cerrno>
 #include <deque>
 #include <string>
 
@@ -38,21 +36,15 @@ std::string event_field(std::size_t write, std::size_t event) {
 
 }  // namespace
 
-void wake_signal::wait() {
-  while (::sem_wait(&sem_) != 0 && errno == EINTR) {
-  }
-}
-
 // One append() call waiting for the writer thread. It lives on the caller's stack: the caller
 // blocks until `done` is posted, so the writer may use every field until then.
-struct append_writer::pending_append {
+struct append_writer::pending_append : group_commit_waiter {
+  pending_append(std::span<const stream_write> w, const std::optional<idempotency_key>& k)
+      : writes(w), key(k) {}
   std::span<const stream_write> writes;
   const std::optional<idempotency_key>& key;
   append_result result;
   std::exception_ptr error;
-  pending_append* next = nullptr;  // the link in incoming_
-  wake_signal done;
-  std::array<pending_append*, 2> wake_next{};  // set by the writer before `done` is posted
 
   std::size_t event_count() const {
     std::size_t n = 0;
@@ -72,7 +64,7 @@ append_writer::append_writer(std::unique_ptr<connection> db, const sqlite_store_
 
 append_writer::~append_writer() {
   stopping_ = true;
-  wake_.post();
+  queue_.wake_writer();
   thread_.join();
 }
 
@@ -94,18 +86,8 @@ append_result append_writer::append(std::span<const stream_write> writes,
                                     const std::optional<idempotency_key>& key) {
   if (stopping_) throw store_unavailable("the event store is closing");
   pending_append request{writes, key};
-  auto* head = incoming_.load(std::memory_order_relaxed);
-  do {
-    request.next = head;
-  } while (!incoming_.compare_exchange_weak(head, &request, std::memory_order_release,
-                                            std::memory_order_relaxed));
-  // Only the push onto an empty stack wakes the writer: otherwise it has work it has not taken.
-  if (head == nullptr) wake_.post();
-  request.done.wait();
-  // The two callers this one must wake are still blocked, so they still exist.
-  for (auto* next : request.wake_next) {
-    if (next != nullptr) next->done.post();
-  }
+  queue_.push(request);
+  request.wait_answer();
   if (request.error) std::rethrow_exception(request.error);
   return std::move(request.result);
 }
@@ -113,22 +95,18 @@ append_result append_writer::append(std::span<const stream_write> writes,
 // The writer thread: takes whatever appends are queued (up to a batch) and commits them in one
 // transaction, so concurrent appends share one fsync.
 void append_writer::run() {
-  std::deque<pending_append*> pending;  // taken from incoming_, oldest first
+  std::deque<pending_append*> pending;  // taken from the queue, oldest first
   std::vector<pending_append*> taken;
   std::vector<pending_append*> batch;
   const auto max_appends = std::max<std::size_t>(options_.max_batch_appends, 1);
   const auto max_events = options_.max_batch_events;
   for (;;) {
-    // The stack holds the newest first; reversing it keeps appends in arrival order.
     taken.clear();
-    for (auto* r = incoming_.exchange(nullptr, std::memory_order_acquire); r != nullptr;
-         r = r->next) {
-      taken.push_back(r);
-    }
-    pending.insert(pending.end(), taken.rbegin(), taken.rend());
+    queue_.take(taken);
+    pending.insert(pending.end(), taken.begin(), taken.end());
     if (pending.empty()) {
       if (stopping_) return;  // every append pushed before the stop is answered
-      wake_.wait();
+      queue_.wait_for_work();
       continue;
     }
     // At least one append, then as many as fit the limits.
@@ -190,27 +168,14 @@ void append_writer::commit_batch(const std::vector<pending_append*>& batch) {
         request->error = std::make_exception_ptr(store_unavailable("append failed"));
       }
     }
-    wake(batch);
+    wake_as_tree(std::span<pending_append* const>(batch));
     return;
   }
   events_.fetch_add(static_cast<std::uint64_t>(head - first_head), std::memory_order_relaxed);
   commits_.fetch_add(1, std::memory_order_relaxed);
   appends_.fetch_add(batch.size(), std::memory_order_relaxed);
   on_commit_(head);
-  wake(batch);
-}
-
-// Wakes the batch's callers as a binary tree: the writer wakes the first, and each caller wakes
-// two more before returning. Waking dozens of threads is a quarter of the writer's time
-// otherwise, and the writer is the one thread every append waits for.
-void append_writer::wake(const std::vector<pending_append*>& batch) {
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    for (std::size_t c = 0; c < 2; ++c) {
-      const auto child = 2 * i + 1 + c;
-      batch[i]->wake_next[c] = child < batch.size() ? batch[child] : nullptr;
-    }
-  }
-  if (!batch.empty()) batch.front()->done.post();
+  wake_as_tree(std::span<pending_append* const>(batch));
 }
 
 // One append inside the batch transaction, all or nothing: a refusal throws a store_error and

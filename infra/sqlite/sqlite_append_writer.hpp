@@ -3,8 +3,6 @@
 // written on its own.
 #pragma once
 
-#include <semaphore.h>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -15,26 +13,11 @@
 #include <vector>
 
 #include "infra/event_store.hpp"
+#include "infra/group_commit.hpp"
 #include "infra/sqlite/sqlite_connection.hpp"
 #include "infra/sqlite/sqlite_event_store.hpp"
 
 namespace realmkit::infra::sqlite {
-
-// A POSIX semaphore used as a one-shot wake-up. Unlike std::binary_semaphore (which spins with
-// sched_yield before sleeping, starving the writer when dozens of callers wait) it sleeps at once,
-// and it may be destroyed as soon as wait() returns, while post() may still be finishing.
-class wake_signal {
- public:
-  wake_signal() { ::sem_init(&sem_, 0, 0); }
-  ~wake_signal() { ::sem_destroy(&sem_); }
-  wake_signal(const wake_signal&) = delete;
-  wake_signal& operator=(const wake_signal&) = delete;
-  void post() { ::sem_post(&sem_); }
-  void wait();
-
- private:
-  sem_t sem_;
-};
 
 class append_writer {
  public:
@@ -59,7 +42,6 @@ class append_writer {
 
   void run();
   void commit_batch(const std::vector<pending_append*>& batch);
-  static void wake(const std::vector<pending_append*>& batch);
   append_result apply(const pending_append& request, std::int64_t& head);
   append_result insert(const pending_append& request, std::vector<std::int64_t>& versions,
                        std::int64_t& head, int& done);
@@ -71,10 +53,7 @@ class append_writer {
   // Used only by the writer thread once it runs.
   std::unique_ptr<connection> db_;
 
-  // Appends waiting for the writer: a lock-free stack (newest first) that the writer empties in
-  // one exchange, so dozens of concurrent callers never queue on a mutex.
-  std::atomic<pending_append*> incoming_{nullptr};
-  wake_signal wake_;  // posted when incoming_ becomes non-empty, and to stop
+  group_commit_queue queue_;
   std::atomic<bool> stopping_{false};
 
   std::atomic<std::uint64_t> commits_{0};
