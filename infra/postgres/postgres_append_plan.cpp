@@ -177,7 +177,6 @@ append_result append_plan::accept(const append_request& request) {
   return result;
 }
 
-
 void validate_for_postgres(std::span<const stream_write> writes,
                            const std::optional<idempotency_key>& key) {
   for (std::size_t w = 0; w < writes.size(); ++w) {

@@ -97,7 +97,6 @@ class append_plan {
   std::vector<planned_key> keys_;
 };
 
-
 // Checks what validate_writes leaves to the backend: every text the database will store is valid
 // UTF-8 (PostgreSQL refuses anything else, which would fail the whole batch), and the idempotency
 // key is well formed. Throws invalid_append.

@@ -1,7 +1,9 @@
 #include "infra/postgres/postgres_append_writer.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <deque>
 #include <unordered_set>
 
 #include "infra/postgres/postgres_connection.hpp"
@@ -12,18 +14,28 @@ namespace {
 // The statements of one append transaction, prepared once per writer connection (they run for
 // every batch, so parsing and planning them once saves server CPU).
 
-// The position lock (see migrations/postgres/0001_events.sql): every append transaction of every
-// process takes it first, so appends are serialized and positions become visible in order. Sent
-// with the BEGIN as one message, saving a round trip.
-constexpr const char* kBeginAndLock = "BEGIN; SELECT last FROM event_position FOR UPDATE";
+// Each append transaction takes two round trips. The first message begins it, takes the position
+// lock (see migrations/postgres/0001_events.sql) and loads what the batch's decisions depend on;
+// the second writes every row and commits. Every append transaction of every process takes the
+// lock first, so appends are serialized and positions become visible in order; the round trips
+// are the lock's hold time, so they are as few as the decisions allow. The commit does not wait
+// for its WAL flush: the commit_flusher makes it durable before anyone is answered or any reader
+// of the log sees it (migrations/postgres/0003_append_pipeline.sql).
+constexpr const char* kBeginAndLock =
+    "BEGIN; SET LOCAL synchronous_commit = off; SELECT 1 FROM event_position FOR UPDATE; ";
 
-// Everything the batch's decisions depend on: the versions of its streams, its event ids already
-// stored (retries), its idempotency keys already used. A statement of its own after the lock, so
-// (read committed) its snapshot includes every append committed before this one.
+// What the batch's decisions depend on: the head position, the versions of its streams, its
+// event ids already stored (retries), its idempotency keys already used. A statement of its own
+// after the lock, so (read committed) its snapshot includes every append committed before.
 constexpr const char* kLoadBatchState = "load_batch_state";
 constexpr const char* kLoadBatchStateSql =
-    "SELECT 's', stream_id, NULL::text, NULL::text, NULL::text, version, NULL::bigint"
-    "  FROM streams WHERE stream_id = ANY($1::text[]) "
+    "SELECT 'p', NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint, last"
+    "  FROM event_position "
+    "UNION ALL "
+    "SELECT 's', s.id, NULL, NULL, NULL, head.version, NULL"
+    "  FROM unnest($1::text[]) AS s(id)"
+    "  CROSS JOIN LATERAL (SELECT stream_version FROM events WHERE stream_id = s.id"
+    "                      ORDER BY stream_version DESC LIMIT 1) AS head(version) "
     "UNION ALL "
     "SELECT 'e', event_id, stream_id, type, NULL, stream_version, global_position"
     "  FROM events WHERE event_id = ANY($2::text[]) "
@@ -33,7 +45,7 @@ constexpr const char* kLoadBatchStateSql =
     "  JOIN unnest($3::text[], $4::text[]) AS u(actor, key)"
     "    ON k.actor = u.actor AND k.key = u.key";
 
-// Every row of the batch in one statement; the NOTIFY is delivered only if the batch commits.
+// Every row of the batch in one statement.
 constexpr const char* kWriteBatch = "write_batch";
 constexpr const char* kWriteBatchSql =
     "WITH new_events AS ("
@@ -45,19 +57,13 @@ constexpr const char* kWriteBatchSql =
     "              $6::integer[], $7::text[], $8::text[])"
     "    AS e(global_position, event_id, stream_id, stream_version, type, schema_version, data,"
     "         metadata)"
-    "), stream_heads AS ("
-    "  INSERT INTO streams (stream_id, version)"
-    "  SELECT * FROM unnest($9::text[], $10::bigint[])"
-    "  ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version"
     "), new_keys AS ("
     "  INSERT INTO idempotency_keys (actor, key, fingerprint, result, created_at)"
     "  SELECT k.actor, k.key, k.fingerprint, k.result::json, statement_timestamp()"
-    "  FROM unnest($11::text[], $12::text[], $13::text[], $14::text[])"
+    "  FROM unnest($9::text[], $10::text[], $11::text[], $12::text[])"
     "    AS k(actor, key, fingerprint, result)"
-    "), head AS ("
-    "  UPDATE event_position SET last = $15::bigint"
     ") "
-    "SELECT pg_notify($16, $15::bigint::text)";
+    "UPDATE event_position SET last = $13::bigint";
 
 // Errors caused by the content of one append (bad data that slipped past validation, a limit),
 // as opposed to the server or connection failing: worth retrying the batch append by append.
@@ -71,8 +77,33 @@ bool caused_by_content(const pqxx::sql_error& e) {
 // prepared statement, costing rows x batch comparisons per batch.
 void prepare_session(pqxx::connection& connection) {
   connection.set_variable("enable_seqscan", "off");
-  connection.prepare(kLoadBatchState, kLoadBatchStateSql);
-  connection.prepare(kWriteBatch, kWriteBatchSql);
+  // SQL-level PREPARE (pqxx prepares lazily, on first exec_prepared), for EXECUTE by name.
+  pqxx::nontransaction tx(connection, "prepare");
+  tx.exec(std::string("PREPARE ") + kLoadBatchState + " AS " + kLoadBatchStateSql);
+  tx.exec(std::string("PREPARE ") + kWriteBatch + " AS " + kWriteBatchSql);
+}
+
+// "EXECUTE name('arg', ...)": a statement prepared on the session, with its arguments as quoted
+// literals, so it can share one message (and one round trip) with other statements.
+std::string execute_sql(pqxx::nontransaction& tx, std::string_view name,
+                        std::initializer_list<std::string> arguments) {
+  std::size_t size = name.size() + 16;
+  for (const auto& a : arguments) size += a.size() + a.size() / 8 + 4;
+  std::string sql;
+  sql.reserve(size);
+  sql += "EXECUTE ";
+  sql += name;
+  sql += '(';
+  bool first = true;
+  for (const auto& a : arguments) {
+    if (!first) sql += ", ";
+    first = false;
+    sql += '\'';
+    sql += tx.esc(a);  // escapes as the session's standard_conforming_strings requires
+    sql += '\'';
+  }
+  sql += ')';
+  return sql;
 }
 
 std::exception_ptr translated_current(std::string_view operation) {
@@ -87,21 +118,20 @@ std::exception_ptr translated_current(std::string_view operation) {
 
 append_writer::append_writer(const postgres_store_options& options,
                              std::unique_ptr<pqxx::connection> connection,
-                             std::function<void(std::int64_t)> on_commit)
+                             std::function<void(std::int64_t)> on_durable)
     : options_(options),
-      channel_(notify_channel(options.schema)),
-      on_commit_(std::move(on_commit)),
-      connection_(std::move(connection)) {
+      connection_(std::move(connection)),
+      flusher_(options, std::move(on_durable)) {
   prepare_session(*connection_);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "pg-writer");  // for top -H and profilers
+    run();
+  });
 }
 
 append_writer::~append_writer() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  queued_cv_.notify_one();
+  stopping_ = true;
+  queue_.wake_writer();
   thread_.join();
 }
 
@@ -116,42 +146,77 @@ append_result append_writer::append(std::span<const stream_write> writes,
       request.bytes += e.event_id.size() + e.type.size() + e.data.size() + e.metadata.size();
     }
   }
-  auto done = request.done.get_future();
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(&request);
-  }
-  queued_cv_.notify_one();
-  return done.get();
-}
-
-std::size_t append_writer::queue_depth() const {
-  std::lock_guard lock(mutex_);
-  return queue_.size();
+  if (stopping_) throw store_unavailable("the event store is closing");
+  queue_.push(request);
+  request.wait_answer();
+  if (request.error) std::rethrow_exception(request.error);
+  return std::move(request.result);
 }
 
 void append_writer::run() {
+  std::vector<queued*> taken;
+  std::deque<queued*> pending;  // taken from the queue, oldest first
   std::vector<queued*> batch;
+  std::vector<flush_waiter*> committed;
+  std::vector<queued*> failed;
+  std::size_t last_batch = 0;
   for (;;) {
+    taken.clear();
+    queue_.take(taken);
+    pending.insert(pending.end(), taken.begin(), taken.end());
+    if (pending.empty()) {
+      if (stopping_) return;  // every append pushed before the stop is answered
+      queue_.wait_for_work();
+      continue;
+    }
+    gather(pending, last_batch);
+    last_batch = 0;
     batch.clear();
-    {
-      std::unique_lock lock(mutex_);
-      queued_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is written
-      std::size_t events = 0;
-      std::size_t bytes = 0;
-      while (!queue_.empty()) {
-        auto* next = queue_.front();
-        const bool fits = events + next->events <= options_.max_batch_events &&
-                          bytes + next->bytes <= options_.max_batch_bytes;
-        if (!batch.empty() && !fits) break;
-        events += next->events;
-        bytes += next->bytes;
-        batch.push_back(next);
-        queue_.pop_front();
+    std::size_t events = 0;
+    std::size_t bytes = 0;
+    while (!pending.empty()) {
+      auto* next = pending.front();
+      const bool fits = events + next->events <= options_.max_batch_events &&
+                        bytes + next->bytes <= options_.max_batch_bytes;
+      if (!batch.empty() && !fits) break;
+      events += next->events;
+      bytes += next->bytes;
+      batch.push_back(next);
+      pending.pop_front();
+    }
+    backlog_.store(pending.size(), std::memory_order_relaxed);
+    write_batch(batch);
+    last_batch = batch.size();
+    // Answered after the flush: whatever a committed transaction decided, written or replayed,
+    // may rest on appends not yet flushed. A batch that failed outright is answered now.
+    committed.clear();
+    failed.clear();
+    for (auto* q : batch) {
+      if (q->committed) {
+        committed.push_back(q);
+      } else {
+        failed.push_back(q);
       }
     }
-    write_batch(batch);
+    if (!committed.empty()) flusher_.hand_over(committed);
+    wake_as_tree(std::span<queued* const>(failed));
+  }
+}
+
+// After a batch of several appends, most of its callers append again a moment after they are
+// answered: waiting for about half of them to be back makes the next fsync carry them all.
+void append_writer::gather(std::deque<queued*>& pending, std::size_t last_batch) {
+  if (options_.gather_delay.count() <= 0 || last_batch < 4 || stopping_) return;
+  const auto wanted = last_batch / 2;
+  const auto deadline = std::chrono::steady_clock::now() + options_.gather_delay;
+  std::vector<queued*> taken;
+  while (pending.size() < wanted) {
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !queue_.wait_for_work(left)) break;
+    taken.clear();
+    queue_.take(taken);
+    pending.insert(pending.end(), taken.begin(), taken.end());
   }
 }
 
@@ -187,7 +252,11 @@ void append_writer::write_batch(std::span<queued* const> batch) {
     if (connection_ && connection_lost(*connection_)) connection_.reset();
     failure = translated_current("append");
   }
-  for (auto* request : batch) request->done.set_exception(failure);
+  for (auto* request : batch) {
+    request->error = failure;
+    request->has_result = false;
+    request->committed = false;
+  }
 }
 
 void append_writer::write_transaction(std::span<queued* const> batch) {
@@ -219,11 +288,16 @@ void append_writer::write_transaction(std::span<queued* const> batch) {
     pqxx::nontransaction tx(connection, "append");
     in_transaction = true;  // from here on, a failure must roll back
     batch_state state;
-    state.last_position = tx.exec1(kBeginAndLock, "lock_position")[0].as<std::int64_t>();
-    const auto rows = tx.exec_prepared(kLoadBatchState, stream_ids.finish(), event_ids.finish(),
-                                       actors.finish(), keys.finish());
+    // Statements prepared on the session, run by EXECUTE inside one multi-statement message.
+    const auto rows = tx.exec(kBeginAndLock + execute_sql(tx, kLoadBatchState,
+                                                          {stream_ids.finish(), event_ids.finish(),
+                                                           actors.finish(), keys.finish()}),
+                              "lock_and_load");
     for (const auto& row : rows) {
       switch (row[0].c_str()[0]) {
+        case 'p':
+          state.last_position = row[6].as<std::int64_t>();
+          break;
         case 's':
           state.stream_versions[row[1].as<std::string>()] = row[5].as<std::int64_t>();
           break;
@@ -243,27 +317,29 @@ void append_writer::write_transaction(std::span<queued* const> batch) {
       tx.exec("ROLLBACK");  // nothing to write: every append was replayed or refused
       in_transaction = false;
     } else {
-      write_rows(tx, plan);
+      auto write = write_sql(tx, plan);
       if (options_.before_commit) {
+        tx.exec(write, "write_batch");
         options_.before_commit(
             pending_commit{plan.first_position(), plan.last_position(), plan.written_appends()});
+        write = "COMMIT";
+      } else {
+        write += "; COMMIT";
       }
       try {
-        tx.exec("COMMIT");
+        tx.exec(write, "write_and_commit");
       } catch (const pqxx::broken_connection& e) {
         throw pqxx::in_doubt_error(std::string("the connection broke during COMMIT: ") + e.what());
       }
       in_transaction = false;
-      on_commit_(plan.last_position());
     }
 
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& outcome = plan.outcomes()[i];
-      if (outcome.error) {
-        batch[i]->done.set_exception(outcome.error);
-      } else {
-        batch[i]->done.set_value(*outcome.result);
-      }
+      batch[i]->error = outcome.error;
+      batch[i]->has_result = outcome.result.has_value();
+      if (outcome.result) batch[i]->result = *outcome.result;
+      batch[i]->committed = true;
     }
   } catch (...) {
     if (in_transaction && !connection_lost(connection)) {
@@ -278,7 +354,7 @@ void append_writer::write_transaction(std::span<queued* const> batch) {
   }
 }
 
-void append_writer::write_rows(pqxx::nontransaction& tx, const append_plan& plan) const {
+std::string append_writer::write_sql(pqxx::nontransaction& tx, const append_plan& plan) const {
   std::vector<std::int64_t> positions;
   std::vector<std::int64_t> versions;
   std::vector<std::int64_t> schema_versions;
@@ -306,12 +382,6 @@ void append_writer::write_rows(pqxx::nontransaction& tx, const append_plan& plan
     data.add(e.event->data);
     metadata.add(e.event->metadata);
   }
-  text_array_builder head_streams;
-  std::vector<std::int64_t> head_versions;
-  for (const auto& [stream, version] : plan.stream_versions()) {
-    head_streams.add(stream);
-    head_versions.push_back(version);
-  }
   text_array_builder key_actors;
   text_array_builder key_keys;
   text_array_builder key_fingerprints;
@@ -322,11 +392,11 @@ void append_writer::write_rows(pqxx::nontransaction& tx, const append_plan& plan
     key_fingerprints.add(k.key->fingerprint);
     key_results.add(k.result_json);
   }
-  tx.exec_prepared(kWriteBatch, int_array(positions), ids.finish(), streams.finish(),
-                   int_array(versions), types.finish(), int_array(schema_versions), data.finish(),
-                   metadata.finish(), head_streams.finish(), int_array(head_versions),
-                   key_actors.finish(), key_keys.finish(), key_fingerprints.finish(),
-                   key_results.finish(), plan.last_position(), channel_);
+  return execute_sql(tx, kWriteBatch,
+                     {int_array(positions), ids.finish(), streams.finish(), int_array(versions),
+                      types.finish(), int_array(schema_versions), data.finish(), metadata.finish(),
+                      key_actors.finish(), key_keys.finish(), key_fingerprints.finish(),
+                      key_results.finish(), std::to_string(plan.last_position())});
 }
 
 }  // namespace realmkit::infra::postgres_detail

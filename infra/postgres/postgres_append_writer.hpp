@@ -3,69 +3,72 @@
 // under the position lock, so concurrent appends share one round of statements and one fsync.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <future>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
 #include <span>
 #include <thread>
 #include <vector>
 
+#include "infra/group_commit.hpp"
 #include "infra/postgres/postgres_append_plan.hpp"
+#include "infra/postgres/postgres_commit_flusher.hpp"
 #include "infra/postgres/postgres_event_store.hpp"
 
 namespace realmkit::infra::postgres_detail {
 
 class append_writer {
  public:
-  // `connection` is the migrated writer connection (reopened when it breaks); `on_commit` runs on
-  // the writer thread with the new head position after each commit, before any waiter returns.
+  // `connection` is the migrated writer connection (reopened when it breaks); `on_durable` runs on
+  // the flusher thread with the new durable head after each flush, before any waiter returns.
   append_writer(const postgres_store_options& options, std::unique_ptr<pqxx::connection> connection,
-                std::function<void(std::int64_t)> on_commit);
+                std::function<void(std::int64_t)> on_durable);
   // Finishes what is queued, then stops the thread.
   ~append_writer();
 
   append_writer(const append_writer&) = delete;
   append_writer& operator=(const append_writer&) = delete;
 
-  // Returns once the batch holding this append has committed (acknowledged means durable) or
-  // throws its refusal; a failed transaction fails every append in it with store_unavailable.
+  // Returns once the batch holding this append has committed and been flushed (acknowledged
+  // means durable) or throws its refusal; a failed transaction fails every append in it with
+  // store_unavailable.
   append_result append(std::span<const stream_write> writes,
                        const std::optional<idempotency_key>& key);
 
   // Appends queued and not yet taken into a transaction.
-  std::size_t queue_depth() const;
+  std::size_t queue_depth() const {
+    return queue_.size() + backlog_.load(std::memory_order_relaxed);
+  }
 
  private:
-  struct queued {
+  struct queued : flush_waiter {
     append_request request;
     std::size_t events = 0;
     std::size_t bytes = 0;
-    std::promise<append_result> done;
+    append_result result;
+    bool committed = false;  // decided in a transaction that committed: answer after the flush
   };
 
   void run();
+  void gather(std::deque<queued*>& pending, std::size_t last_batch);
   void write_batch(std::span<queued* const> batch);
   void write_transaction(std::span<queued* const> batch);
   void ensure_connection();
-  // Writes everything the plan accepted, in one statement.
-  void write_rows(pqxx::nontransaction& tx, const append_plan& plan) const;
+  // The statement that writes everything the plan accepted.
+  std::string write_sql(pqxx::nontransaction& tx, const append_plan& plan) const;
 
   const postgres_store_options& options_;
-  const std::string channel_;
-  std::function<void(std::int64_t)> on_commit_;
   std::unique_ptr<pqxx::connection> connection_;  // used by the writer thread only
+  commit_flusher flusher_;
 
-  mutable std::mutex mutex_;  // guards queue_ and stopping_
-  std::condition_variable queued_cv_;
-  std::deque<queued*> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
+  group_commit_queue queue_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> backlog_{0};
+  std::thread thread_;  // last: started once everything above exists
 };
 
 }  // namespace realmkit::infra::postgres_detail

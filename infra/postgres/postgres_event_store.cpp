@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "infra/postgres/postgres_append_writer.hpp"
+#include "infra/postgres/postgres_commit_flusher.hpp"
 #include "infra/postgres/postgres_connection.hpp"
 #include "infra/postgres/postgres_listener.hpp"
 #include "infra/postgres/postgres_migrations.hpp"
@@ -24,17 +25,23 @@ const std::string kEventColumns =
     " (extract(epoch FROM recorded_at) * 1000000)::bigint, data, metadata";
 
 constexpr const char* kReadAll = "read_all";
-const std::string kReadAllSql = "SELECT " + kEventColumns +
-                                " FROM events WHERE global_position > $1"
-                                " ORDER BY global_position LIMIT $2";
+// Only up to the durable head: an append committed and not yet flushed could still be taken back
+// by a crash, and no reader of the log may have seen it (migrations/postgres/0003_*).
+const std::string kReadAllSql =
+    "SELECT " + kEventColumns +
+    " FROM events WHERE global_position > $1"
+    "   AND global_position <= (SELECT last FROM event_durable_position)"
+    " ORDER BY global_position LIMIT $2";
 constexpr const char* kReadStream = "read_stream";
 const std::string kReadStreamSql = "SELECT " + kEventColumns +
                                    " FROM events WHERE stream_id = $1 AND stream_version >= $2"
                                    " ORDER BY stream_version LIMIT $3";
 constexpr const char* kStreamVersion = "stream_version";
-constexpr const char* kStreamVersionSql = "SELECT version FROM streams WHERE stream_id = $1";
+constexpr const char* kStreamVersionSql =
+    "SELECT stream_version FROM events WHERE stream_id = $1"
+    " ORDER BY stream_version DESC LIMIT 1";
 constexpr const char* kHeadPosition = "head_position";
-constexpr const char* kHeadPositionSql = "SELECT last FROM event_position";
+constexpr const char* kHeadPositionSql = "SELECT last FROM event_durable_position";
 constexpr const char* kFindKey = "find_idempotency_key";
 constexpr const char* kFindKeySql =
     "SELECT fingerprint, result::text FROM idempotency_keys WHERE actor = $1 AND key = $2";
@@ -132,8 +139,9 @@ class postgres_event_store::impl {
     auto connection = open_connection(options_, "writer");
     try {
       apply_migrations(*connection, options_.schema);
-      pqxx::nontransaction tx(*connection, "initial head");
-      known_head_ = tx.exec1(kHeadPositionSql)[0].as<std::int64_t>();
+      // Appends a crashed process committed but never flushed are on disk now if they survived
+      // at all: flushing makes them visible, and gives the head.
+      known_head_ = commit_flusher::flush(*connection, notify_channel(options_.schema));
     } catch (...) {
       rethrow_as_store_error("opening the event store in schema " + options_.schema);
     }

@@ -33,6 +33,12 @@ struct postgres_store_options {
   // The most events and data bytes one group-commit transaction carries; an append is never split.
   std::size_t max_batch_events = 4096;
   std::size_t max_batch_bytes = 16u << 20;
+  // Under load (the last batch held several appends) the writer waits up to this long after
+  // answering a batch for its callers to come back before it starts the next transaction, as
+  // PostgreSQL's commit_delay does: every transaction holds the position lock through its fsync,
+  // so a batch taken too early carries a few appends and leaves the rest waiting a whole fsync.
+  // Zero turns it off.
+  std::chrono::microseconds gather_delay{300};
   std::chrono::seconds connect_timeout{5};
   // wait_for_append re-reads the head this often even without a notification, so a lost LISTEN
   // connection delays wake-ups by at most this much instead of forever (at least 10 ms).

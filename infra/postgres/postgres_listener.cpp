@@ -72,7 +72,7 @@ void position_listener::run() {
       listening_ = true;
       {
         pqxx::nontransaction tx(*connection, "listener head");
-        on_position_(tx.exec1("SELECT last FROM event_position")[0].as<std::int64_t>());
+        on_position_(tx.exec1("SELECT last FROM event_durable_position")[0].as<std::int64_t>());
       }
       if (degraded) spdlog::info("PostgreSQL listener for schema {} is back", options_.schema);
       degraded = false;

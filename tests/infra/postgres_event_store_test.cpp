@@ -259,7 +259,7 @@ TEST_SUITE("postgres event store") {
                       "VALUES (2, 'bad', 's', " +
                           c.values +
                           "); UPDATE event_position SET last = 2; "
-                          "UPDATE streams SET version = 2");
+                          "UPDATE event_durable_position SET last = 2");
         try {
           store.read_all(0, 10);
           FAIL("read_all returned a corrupt row");
@@ -269,16 +269,18 @@ TEST_SUITE("postgres event store") {
         }
         CHECK_THROWS_AS(store.read_stream("s"), corrupt_event);
         CHECK(store.read_all(0, 1).size() == 1);  // the good event before it still reads
-        postgres_exec(schema,
-                      "DELETE FROM events WHERE global_position = 2; "
-                      "UPDATE event_position SET last = 1; UPDATE streams SET version = 1");
+        postgres_exec(
+            schema,
+            "DELETE FROM events WHERE global_position = 2; "
+            "UPDATE event_position SET last = 1; UPDATE event_durable_position SET last = 1");
       }
     }
 
     SUBCASE("a stream version below 1") {
       postgres_exec(schema,
                     "INSERT INTO events VALUES (2, 'bad', 's', 0, 't', 1, now(), '{}', "
-                    "'{}'); UPDATE event_position SET last = 2");
+                    "'{}'); UPDATE event_position SET last = 2; "
+                    "UPDATE event_durable_position SET last = 2");
       CHECK_THROWS_AS(store.read_all(0, 10), corrupt_event);
     }
 
@@ -298,7 +300,8 @@ TEST_SUITE("postgres event store") {
     SUBCASE("a subscription stops with the error instead of skipping") {
       postgres_exec(schema,
                     "INSERT INTO events VALUES (2, 'bad', 's', 2, NULL, 1, now(), '{}', "
-                    "'{}'); UPDATE event_position SET last = 2");
+                    "'{}'); UPDATE event_position SET last = 2; "
+                    "UPDATE event_durable_position SET last = 2");
       std::mutex mutex;  // guards seen and failure
       std::condition_variable cv;
       std::vector<std::int64_t> seen;
@@ -591,8 +594,9 @@ TEST_SUITE("postgres event store") {
 
     // The listener reconnects by itself (its last statement reads the head after LISTEN), and
     // another process's append wakes a waiter again; polling is off, so only LISTEN can.
-    REQUIRE(eventually(
-        [&] { return session_count(name, "query = 'SELECT last FROM event_position'") == 1; }));
+    REQUIRE(eventually([&] {
+      return session_count(name, "query = 'SELECT last FROM event_durable_position'") == 1;
+    }));
     run_writer({"append", postgres_test_url(), options.schema, "s", "any", "1", "child"});
     const auto started = std::chrono::steady_clock::now();
     store.wait_for_append(2, 60s);

@@ -1,0 +1,104 @@
+#include "infra/postgres/postgres_commit_flusher.hpp"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include "infra/postgres/postgres_connection.hpp"
+
+namespace realmkit::infra::postgres_detail {
+namespace {
+
+// Raises the durable head to the committed head in a transaction that waits for its own flush;
+// the NOTIFY (delivered at that commit) wakes every store's subscribers. event_position is read,
+// not locked: a plain read does not wait for the append in progress and sees the last committed
+// head, whose commit record precedes this one in the WAL.
+constexpr const char* kFlushSql =
+    "WITH durable AS ("
+    "  UPDATE event_durable_position"
+    "  SET last = GREATEST(last, (SELECT last FROM event_position))"
+    "  RETURNING last"
+    ") "
+    "SELECT last, pg_notify($1, last::text) FROM durable";
+
+}  // namespace
+
+commit_flusher::commit_flusher(const postgres_store_options& options,
+                               std::function<void(std::int64_t)> on_durable)
+    : options_(options),
+      channel_(notify_channel(options.schema)),
+      on_durable_(std::move(on_durable)) {
+  thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "pg-flusher");  // for top -H and profilers
+    run();
+  });
+}
+
+commit_flusher::~commit_flusher() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  handed_over_.notify_one();
+  thread_.join();
+}
+
+void commit_flusher::hand_over(const std::vector<flush_waiter*>& batch) {
+  {
+    std::lock_guard lock(mutex_);
+    waiting_.insert(waiting_.end(), batch.begin(), batch.end());
+  }
+  handed_over_.notify_one();
+}
+
+std::int64_t commit_flusher::flush(pqxx::connection& connection, const std::string& channel) {
+  pqxx::nontransaction tx(connection, "flush");
+  // Whatever the server's default: this commit is the one that must wait for the disk.
+  tx.exec("SET synchronous_commit = on");
+  return tx.exec_params1(kFlushSql, channel)[0].as<std::int64_t>();
+}
+
+void commit_flusher::ensure_connection() {
+  if (connection_ && still_connected(*connection_)) return;
+  if (connection_) spdlog::warn("PostgreSQL flusher for schema {} reconnects", options_.schema);
+  connection_.reset();
+  connection_ = open_connection(options_, "flusher");
+}
+
+void commit_flusher::run() {
+  std::vector<flush_waiter*> round;
+  for (;;) {
+    round.clear();
+    {
+      std::unique_lock lock(mutex_);
+      handed_over_.wait(lock, [&] { return stopping_ || !waiting_.empty(); });
+      if (waiting_.empty()) return;  // stopping, and everything handed over is answered
+      round.swap(waiting_);
+    }
+    try {
+      ensure_connection();
+      const auto durable = flush(*connection_, channel_);
+      on_durable_(durable);
+    } catch (...) {
+      if (connection_ && connection_lost(*connection_)) connection_.reset();
+      std::exception_ptr failure;
+      try {
+        rethrow_as_store_error("flushing committed appends");
+      } catch (const store_error& e) {
+        // The appends did commit; only their durability is unconfirmed.
+        failure = std::make_exception_ptr(store_unavailable(
+            std::string(e.what()) +
+            " (the append committed but its flush is unconfirmed: a retry with the same event "
+            "ids is safe)"));
+      }
+      for (auto* waiter : round) {
+        if (waiter->has_result) {
+          waiter->error = failure;
+          waiter->has_result = false;
+        }
+      }
+    }
+    wake_as_tree(std::span<flush_waiter* const>(round));
+  }
+}
+
+}  // namespace realmkit::infra::postgres_detail
