@@ -75,6 +75,7 @@ void commit_flusher::run() {
       round.swap(waiting_);
     }
     try {
+      if (options_.before_flush) options_.before_flush();
       ensure_connection();
       const auto durable = flush(*connection_, channel_);
       on_durable_(durable);

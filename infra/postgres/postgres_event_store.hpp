@@ -49,6 +49,9 @@ struct postgres_store_options {
   // may block to hold the transaction (and so the position lock) open, or throw to roll the
   // batch back: every append of the batch then fails with store_unavailable.
   std::function<void(const pending_commit&)> before_commit;
+  // Tests: runs on the flusher thread before each flush of committed appends. It may block to
+  // hold their callers (and readers of the log) before the flush, or throw to make it fail.
+  std::function<void()> before_flush;
 };
 
 // Applies the pending migrations of migrations/postgres to options.schema (creating it) in one

@@ -448,6 +448,74 @@ TEST_SUITE("postgres event store") {
     }
   }
 
+  TEST_CASE("a committed append is answered and shown to log readers only once flushed") {
+    auto options = fresh_postgres_options();
+    std::mutex mutex;  // guards held, entered and verdict
+    std::condition_variable cv;
+    bool held = true;
+    int entered = 0;
+    bool fail = false;
+    options.before_flush = [&] {
+      std::unique_lock lock(mutex);
+      ++entered;
+      cv.notify_all();
+      cv.wait(lock, [&] { return !held; });
+      if (fail) throw std::runtime_error("the disk failed, says the test");
+    };
+    postgres_event_store store(options);
+    const auto release = [&](bool failing) {
+      std::lock_guard lock(mutex);
+      held = false;
+      fail = failing;
+      cv.notify_all();
+    };
+    // The store's own flush on open ran before the hook was reached by any append.
+    std::optional<append_result> result;
+    std::string error;
+    std::thread appender([&] {
+      try {
+        result = store.append(write("a", kNoStream, {event("a1")}));
+      } catch (const store_unavailable& e) {
+        error = e.what();
+      }
+    });
+    REQUIRE(wait_until(mutex, cv, [&] { return entered == 1; }));
+
+    // Committed: the command path sees it, so a decision builds on it ...
+    CHECK(store.stream_version("a") == 1);
+    CHECK(store.read_stream("a").size() == 1);
+    // ... but no reader of the log does, and nobody has been answered.
+    CHECK(store.read_all(0, 10).empty());
+    CHECK(store.head_position() == 0);
+    CHECK_FALSE(result);
+
+    SUBCASE("flushed: answered, and the log shows it") {
+      release(false);
+      appender.join();
+      REQUIRE(result);
+      CHECK(result->position == 1);
+      CHECK(store.head_position() == 1);
+      CHECK(store.read_all(0, 10).size() == 1);
+    }
+
+    SUBCASE("a failed flush fails the append as retryable, and the next flush shows it") {
+      release(true);
+      appender.join();
+      CHECK_FALSE(result);
+      CHECK(error.find("flush is unconfirmed") != std::string::npos);
+      CHECK(store.read_all(0, 10).empty());
+      {
+        std::lock_guard lock(mutex);
+        fail = false;
+      }
+      // The retry with the same event ids finds the append and returns its original result.
+      const auto retried = store.append(write("a", kNoStream, {event("a1")}));
+      CHECK(retried.replayed);
+      CHECK(retried.position == 1);
+      CHECK(store.read_all(0, 10).size() == 1);
+    }
+  }
+
   TEST_CASE("appends batched into one transaction are decided one by one, and fail together") {
     auto options = fresh_postgres_options();
     commit_gate gate;
