@@ -3,7 +3,9 @@
 // where one command touches several (lead conversion, contact merge).
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <vector>
 
 #include "commands/command_handler.hpp"
 #include "domain/activity/activity_state.hpp"
@@ -18,31 +20,85 @@
 
 namespace realmkit::commands {
 
-// expected_version: the caller's If-Match for the aggregate the command names (nullopt: none).
-outcome execute(command_handler& handler, const domain::user_command& command,
-                const command_metadata& meta, std::optional<std::int64_t> expected_version = {});
-outcome execute(command_handler& handler, const domain::team_command& command,
-                const command_metadata& meta, std::optional<std::int64_t> expected_version = {});
-outcome execute(command_handler& handler, const domain::company_command& command,
-                const command_metadata& meta, std::optional<std::int64_t> expected_version = {});
-outcome execute(command_handler& handler, const domain::contact_command& command,
-                const command_metadata& meta, std::optional<std::int64_t> expected_version = {});
-outcome execute(command_handler& handler, const domain::lead_command& command,
-                const command_metadata& meta, std::optional<std::int64_t> expected_version = {});
-outcome execute(command_handler& handler, const domain::pipeline_command& command,
-                const command_metadata& meta, std::optional<std::int64_t> expected_version = {});
-outcome execute(command_handler& handler, const domain::deal_command& command,
-                const command_metadata& meta, std::optional<std::int64_t> expected_version = {});
-outcome execute(command_handler& handler, const domain::activity_command& command,
-                const command_metadata& meta, std::optional<std::int64_t> expected_version = {});
-outcome execute(command_handler& handler, const domain::task_command& command,
-                const command_metadata& meta, std::optional<std::int64_t> expected_version = {});
+// A check on the loaded state of the aggregate a command names, run inside the unit of work that
+// decides the command (so it sees the same state the decision rests on): how the API hides a
+// record outside the caller's scope without racing a concurrent reassignment. Returns a rejection
+// to refuse the command; an empty function checks nothing.
+template <class State>
+using precondition = std::function<std::optional<domain::rejection>(const State&)>;
+
+// The aggregate a command variant belongs to.
+template <class Command>
+struct aggregate_for;
+template <>
+struct aggregate_for<domain::user_command> {
+  using type = domain::user_aggregate;
+};
+template <>
+struct aggregate_for<domain::team_command> {
+  using type = domain::team_aggregate;
+};
+template <>
+struct aggregate_for<domain::company_command> {
+  using type = domain::company_aggregate;
+};
+template <>
+struct aggregate_for<domain::contact_command> {
+  using type = domain::contact_aggregate;
+};
+template <>
+struct aggregate_for<domain::lead_command> {
+  using type = domain::lead_aggregate;
+};
+template <>
+struct aggregate_for<domain::pipeline_command> {
+  using type = domain::pipeline_aggregate;
+};
+template <>
+struct aggregate_for<domain::deal_command> {
+  using type = domain::deal_aggregate;
+};
+template <>
+struct aggregate_for<domain::activity_command> {
+  using type = domain::activity_aggregate;
+};
+template <>
+struct aggregate_for<domain::task_command> {
+  using type = domain::task_aggregate;
+};
+template <class Command>
+using state_for = typename aggregate_for<Command>::type::state;
+
+// Runs commands of one aggregate in order and appends what they decide atomically: all or
+// nothing (a PATCH of several fields). Every command must name the same aggregate, else the
+// answer is an invalid rejection. expected_version is the caller's If-Match for that aggregate
+// (nullopt: none); `check` runs on its loaded state before the first decision.
+//
+// User and team commands keep both sides in step: a user's team change adds them to the new
+// team's members and removes them from the old one's, team membership changes move the user, and
+// registering or changing an e-mail address reserves it (email_reservation.hpp), refusing an
+// address another user holds with already_exists on "email".
+template <class Command>
+outcome execute_all(command_handler& handler, const std::vector<Command>& commands,
+                    const command_metadata& meta, std::optional<std::int64_t> expected_version = {},
+                    const precondition<state_for<Command>>& check = {});
+
+// One command: execute_all with a single command.
+template <class Command>
+outcome execute(command_handler& handler, const Command& command, const command_metadata& meta,
+                std::optional<std::int64_t> expected_version = {},
+                const precondition<state_for<Command>>& check = {}) {
+  return execute_all(handler, std::vector<Command>{command}, meta, expected_version, check);
+}
 
 // Merges duplicates into the survivor in one atomic append: contact.merged on the survivor,
 // contact.merged_into on every duplicate. expected_version applies to the survivor.
+// `check` runs on the survivor and on every duplicate as loaded; a duplicate it refuses is named
+// "duplicate_ids/<i>".
 outcome merge_contacts(command_handler& handler, const domain::merge_contacts& command,
                        const command_metadata& meta,
-                       std::optional<std::int64_t> expected_version = {});
+                       std::optional<std::int64_t> expected_version = {},
+                       const precondition<domain::contact_state>& check = {});
 
 // Converts a qualified lead into a contact, optionally a company (named after the lead's company)
 // and optionally a deal, all in one atomic append. The ids are the caller's, so a retry with the
@@ -62,8 +118,10 @@ struct convert_lead_request {
   std::optional<deal_part> deal;
   std::optional<domain::user_id> owner;  // the lead's owner when absent
 };
+// `check` runs on the lead as loaded.
 outcome convert_lead(command_handler& handler, const convert_lead_request& request,
                      const command_metadata& meta,
-                     std::optional<std::int64_t> expected_version = {});
+                     std::optional<std::int64_t> expected_version = {},
+                     const precondition<domain::lead_state>& check = {});
 
 }  // namespace realmkit::commands
