@@ -1,12 +1,15 @@
 #include "infra/sqlite/sqlite_append_writer.hpp"
 
 #include <pthread.h>
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <deque>
 #include <string>
 
 #include "infra/sqlite/sqlite_event_rows.hpp"
+#include "infra/sqlite/sqlite_wal_vfs.hpp"
 
 namespace realmkit::infra::sqlite {
 namespace {
@@ -38,13 +41,12 @@ std::string event_field(std::size_t write, std::size_t event) {
 
 // One append() call waiting for the writer thread. It lives on the caller's stack: the caller
 // blocks until `done` is posted, so the writer may use every field until then.
-struct append_writer::pending_append : group_commit_waiter {
+struct append_writer::pending_append : wal_flush_waiter {
   pending_append(std::span<const stream_write> w, const std::optional<idempotency_key>& k)
       : writes(w), key(k) {}
   std::span<const stream_write> writes;
   const std::optional<idempotency_key>& key;
   append_result result;
-  std::exception_ptr error;
 
   std::size_t event_count() const {
     std::size_t n = 0;
@@ -54,8 +56,27 @@ struct append_writer::pending_append : group_commit_waiter {
 };
 
 append_writer::append_writer(std::unique_ptr<connection> db, const sqlite_store_options& options,
-                             std::function<void(std::int64_t head)> on_commit)
-    : options_(options), on_commit_(std::move(on_commit)), db_(std::move(db)) {
+                             std::function<void(std::int64_t head)> on_commit,
+                             std::function<void(std::int64_t head)> on_durable)
+    : options_(options),
+      on_commit_(std::move(on_commit)),
+      on_durable_(std::move(on_durable)),
+      db_(std::move(db)) {
+  if (options_.durability == sqlite_durability::full) {
+    // Checkpoints need the WAL on disk, so they must not run inside a commit whose sync is
+    // deferred: this writer runs them itself, between batches.
+    db_->exec("PRAGMA wal_autocheckpoint = 0");
+    sqlite3_wal_hook(
+        db_->handle(),
+        [](void* self, sqlite3*, const char*, int pages) {
+          static_cast<append_writer*>(self)->wal_pages_ = pages;
+          return SQLITE_OK;
+        },
+        this);
+    auto wal = db_->path();
+    wal += "-wal";
+    flusher_ = std::make_unique<wal_flusher>(std::move(wal), on_durable_, options_.before_flush);
+  }
   thread_ = std::thread([this] {
     ::pthread_setname_np(::pthread_self(), "sqlite-writer");  // for top -H and profilers
     run();
@@ -66,6 +87,30 @@ append_writer::~append_writer() {
   stopping_ = true;
   queue_.wake_writer();
   thread_.join();
+  flusher_.reset();  // answers what it still holds
+}
+
+void append_writer::sync_now() {
+  if (flusher_) flusher_->sync_now();
+}
+
+// A passive checkpoint once the WAL has grown by kCheckpointPages since the last one: it copies
+// committed pages into the database file (syncing the WAL first, then the file) so that the WAL
+// can restart from its beginning instead of growing.
+void append_writer::maybe_checkpoint() {
+  if (wal_pages_ < next_checkpoint_at_) {
+    if (wal_pages_ < last_wal_pages_) next_checkpoint_at_ = kCheckpointPages;  // restarted
+    last_wal_pages_ = wal_pages_;
+    return;
+  }
+  last_wal_pages_ = wal_pages_;
+  next_checkpoint_at_ = wal_pages_ + kCheckpointPages;
+  try {
+    db_->exec("PRAGMA wal_checkpoint(PASSIVE)");
+  } catch (const sqlite::error& e) {
+    // The WAL only grows for longer; the next checkpoint tries again.
+    spdlog::warn("SQLite checkpoint of {} failed: {}", db_->path().string(), e.what());
+  }
 }
 
 sqlite_store_stats append_writer::stats() const {
@@ -142,7 +187,11 @@ void append_writer::commit_batch(const std::vector<pending_append*>& batch) {
         request->error = std::current_exception();
       }
     }
-    db.prepare(kCommit).run();
+    {
+      std::optional<deferred_wal_sync> deferred;  // the flusher fsyncs before anyone is answered
+      if (flusher_) deferred.emplace();
+      db.prepare(kCommit).run();
+    }
     in_transaction = false;
   } catch (...) {
     const auto failure = std::current_exception();
@@ -175,7 +224,15 @@ void append_writer::commit_batch(const std::vector<pending_append*>& batch) {
   commits_.fetch_add(1, std::memory_order_relaxed);
   appends_.fetch_add(batch.size(), std::memory_order_relaxed);
   on_commit_(head);
-  wake_as_tree(std::span<pending_append* const>(batch));
+  if (!flusher_) {
+    on_durable_(head);
+    wake_as_tree(std::span<pending_append* const>(batch));
+    return;
+  }
+  // Refused and replayed appends wait too: what they were decided on may not be durable yet.
+  committed_.assign(batch.begin(), batch.end());
+  flusher_->hand_over(committed_, head);
+  maybe_checkpoint();
 }
 
 // One append inside the batch transaction, all or nothing: a refusal throws a store_error and

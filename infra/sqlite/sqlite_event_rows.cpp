@@ -116,5 +116,4 @@ std::optional<append_result> find_append_result(connection& db, const idempotenc
   return result;
 }
 
-
 }  // namespace realmkit::infra::sqlite

@@ -32,5 +32,4 @@ std::int64_t read_stream_version(connection& db, std::string_view stream_id);
 // idempotency_key_reused when the key was stored with another fingerprint.
 std::optional<append_result> find_append_result(connection& db, const idempotency_key& key);
 
-
 }  // namespace realmkit::infra::sqlite

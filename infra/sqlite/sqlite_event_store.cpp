@@ -24,6 +24,7 @@ constexpr std::string_view kReadStream = "SELECT " REALMKIT_SQLITE_EVENT_COLUMNS
                                          "?2 ORDER BY stream_version LIMIT ?3";
 constexpr std::string_view kReadAll = "SELECT " REALMKIT_SQLITE_EVENT_COLUMNS
                                       " FROM events WHERE global_position > ?1 "
+                                      "AND global_position <= ?3 "
                                       "ORDER BY global_position LIMIT ?2";
 
 [[noreturn]] void rethrow_as_store_error(const sqlite::error& e) {
@@ -78,6 +79,7 @@ class sqlite_event_store::impl {
       // The writer's indexes (stream ids are random) stay hot in a larger page cache.
       db->exec("PRAGMA cache_size = -32768");
       // Each checkpoint costs the writer two fsyncs; a 16 MiB WAL makes them rarer under load.
+      // (With durability full the writer runs them itself: see append_writer.)
       db->exec("PRAGMA wal_autocheckpoint = 4096");
       const auto known = migrations_for(backend::sqlite);
       if (options_.migrate_on_open) {
@@ -85,8 +87,16 @@ class sqlite_event_store::impl {
       } else {
         sqlite::check_schema_known(*db, known);
       }
+      // Not migrated yet (migrate_on_open off): no events table, nothing to show.
+      const auto head = sqlite::applied_schema_version(*db) > 0 ? sqlite::read_head(*db) : 0;
       writer_ = std::make_unique<sqlite::append_writer>(
-          std::move(db), options_, [this](std::int64_t head) { on_commit(head); });
+          std::move(db), options_, [this](std::int64_t h) { on_commit(h); },
+          [this](std::int64_t h) { on_durable(h); });
+      // Commits another process made and had not yet fsynced when it stopped are made durable
+      // now, so the log shows everything in the file.
+      writer_->sync_now();
+      on_commit(head);
+      on_durable(head);
       return 0;
     });
   }
@@ -149,8 +159,9 @@ class sqlite_event_store::impl {
       std::vector<recorded_event> events;
       if (max == 0) return events;
       auto reader = lease_reader();
+      const auto durable = visible_head(*reader);
       auto q = reader->prepare(kReadAll);
-      q.bind(1, after_position).bind(2, clamp_limit(max));
+      q.bind(1, after_position).bind(2, clamp_limit(max)).bind(3, durable);
       events.reserve(std::min<std::size_t>(max, 4096));
       decode_rows(q, events);
       return events;
@@ -160,7 +171,7 @@ class sqlite_event_store::impl {
   std::int64_t head_position() {
     return translated([&] {
       auto reader = lease_reader();
-      return sqlite::read_head(*reader);
+      return visible_head(*reader);
     });
   }
 
@@ -168,7 +179,7 @@ class sqlite_event_store::impl {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::unique_lock lock(head_mutex_);
     for (;;) {
-      if (committed_head_ > position) return;
+      if (durable_head_ > position) return;
       // Other processes' appends are only seen by looking at the file.
       lock.unlock();
       const bool moved = head_position() > position;
@@ -177,18 +188,38 @@ class sqlite_event_store::impl {
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return;
       head_cv_.wait_until(lock, std::min(deadline, now + options_.poll_interval),
-                          [&] { return committed_head_ > position; });
+                          [&] { return durable_head_ > position; });
     }
   }
 
  private:
- private:
   void on_commit(std::int64_t head) {
+    std::lock_guard lock(head_mutex_);
+    committed_head_ = std::max(committed_head_, head);
+  }
+
+  void on_durable(std::int64_t head) {
     {
       std::lock_guard lock(head_mutex_);
-      committed_head_ = std::max(committed_head_, head);
+      durable_head_ = std::max(durable_head_, head);
     }
     head_cv_.notify_all();
+  }
+
+  // The head readers of the log may see: the head in the file, held back to what is durable.
+  // Commits of this process above the durable head wait for its flusher; commits beyond
+  // anything this process wrote are another process's, which this one cannot tell apart from
+  // ones not yet fsynced, so it fsyncs the WAL itself.
+  std::int64_t visible_head(connection& reader) {
+    const auto head = sqlite::read_head(reader);
+    {
+      std::lock_guard lock(head_mutex_);
+      if (head <= durable_head_) return head;
+      if (head <= committed_head_) return durable_head_;
+    }
+    writer_->sync_now();
+    on_durable(head);
+    return head;
   }
 
   // A reader connection borrowed from the pool and given back when the lease ends.
@@ -244,9 +275,10 @@ class sqlite_event_store::impl {
   std::mutex readers_mutex_;  // guards idle_readers_
   std::vector<std::unique_ptr<connection>> idle_readers_;
 
-  std::mutex head_mutex_;  // guards committed_head_, so wait_for_append cannot miss a wake-up
+  std::mutex head_mutex_;  // guards the heads, so wait_for_append cannot miss a wake-up
   std::condition_variable head_cv_;
   std::int64_t committed_head_ = 0;  // the highest position this process has committed
+  std::int64_t durable_head_ = 0;    // every position up to here is fsynced
 
   // Last: destroyed first, so its thread (which calls on_commit) stops before the rest goes.
   std::unique_ptr<sqlite::append_writer> writer_;

@@ -5,9 +5,13 @@
 // - Writes. append() validates on the caller's thread, then hands the append to one writer thread
 //   that commits every append waiting at that moment in one BEGIN IMMEDIATE transaction (group
 //   commit). Each append is checked and written on its own (a savepoint when it has more than one
-//   statement), so a conflict or bad id refuses that append alone. append() returns after COMMIT:
-//   with sqlite_durability::full the WAL is fsynced first, and only then do other connections see
-//   it.
+//   statement), so a conflict or bad id refuses that append alone. With sqlite_durability::full,
+//   append() returns only once the WAL holding its commit is fsynced; the fsync runs on a flusher
+//   thread while the writer already works on the next batch (sqlite_wal_flusher.hpp), and
+//   read_all, head_position and subscriptions show an event only once it is fsynced, so no
+//   reader of the log sees an event that a power loss could take back. (read_stream, which the
+//   command path decides on, may see it up to one fsync earlier; whatever is decided on it
+//   commits after it and is acknowledged after the same or a later fsync.)
 // - Positions. Inside the write transaction the next position is max + 1. The write lock is held
 //   from BEGIN IMMEDIATE to COMMIT by one connection of one process at a time, so positions are
 //   contiguous and in commit order across processes, and a reader's snapshot is always a prefix:
@@ -33,8 +37,8 @@ namespace realmkit::infra {
 
 // What a commit promises once append() returns.
 enum class sqlite_durability {
-  // synchronous=FULL: the WAL is fsynced before every commit returns, so no acknowledged append
-  // is lost on power loss. The default, and the only mode for real data.
+  // The WAL is fsynced before an append is acknowledged or shown to readers of the log, so no
+  // acknowledged append is lost on power loss. The default, and the only mode for real data.
   full,
   // synchronous=NORMAL: commits are not fsynced (the WAL is at checkpoints). The database never
   // corrupts, but a power loss (not a process crash) may lose the last acknowledged appends.
@@ -62,6 +66,9 @@ struct sqlite_store_options {
   std::size_t max_idle_readers = 32;
   // The source of recorded_at (and of idempotency keys' created_at); the system clock when empty.
   std::function<timestamp()> clock;
+  // Tests: with durability full, runs on the flusher thread before each fsync of committed
+  // appends. It may block to hold their callers (and readers of the log), or throw to fail it.
+  std::function<void()> before_flush;
 };
 
 // Counters since the store was opened, for metrics: appends / commits is the group-commit factor.

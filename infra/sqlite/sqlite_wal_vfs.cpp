@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -86,9 +87,16 @@ int x_truncate(sqlite3_file* file, sqlite3_int64 size) {
   return real_methods(f)->xTruncate(f->real, size);
 }
 
+thread_local int deferring = 0;  // deferred_wal_sync scopes alive on this thread
+std::atomic<std::uint64_t> deferred_syncs{0};
+
 int x_sync(sqlite3_file* file, int flags) {
   auto* f = shim(file);
   if (int rc = flush(f); rc != SQLITE_OK) return rc;
+  if (f->is_wal && deferring > 0) {
+    deferred_syncs.fetch_add(1, std::memory_order_relaxed);
+    return SQLITE_OK;  // the flusher fsyncs before anything committed here is acknowledged
+  }
   return real_methods(f)->xSync(f->real, flags);
 }
 
@@ -227,6 +235,16 @@ int x_current_time_int64(sqlite3_vfs*, sqlite3_int64* out) {
 sqlite3_vfs vfs{};
 
 }  // namespace
+
+deferred_wal_sync::deferred_wal_sync() {
+  ++deferring;
+}
+deferred_wal_sync::~deferred_wal_sync() {
+  --deferring;
+}
+std::uint64_t deferred_wal_syncs() {
+  return deferred_syncs.load(std::memory_order_relaxed);
+}
 
 const char* coalescing_wal_vfs() {
   static std::once_flag registered;

@@ -7,12 +7,16 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include "infra/migrations.hpp"
 #include "infra/sqlite/sqlite_connection.hpp"
+#include "infra/sqlite/sqlite_wal_vfs.hpp"
 #include "tests/infra/event_store_test_support.hpp"
 #include "tests/infra/store_backends.hpp"
 
@@ -398,6 +402,105 @@ TEST_CASE("the store's clock stamps recorded_at") {
   sqlite_event_store store(options);
   store.append(write("s", kNoStream, {event("e1")}));
   CHECK(store.read_all(0, 1).at(0).recorded_at == fixed);
+}
+
+TEST_CASE("a committed append is answered and shown to log readers only once fsynced") {
+  temp_dir dir;
+  auto options = options_for(dir.path() / "events.db");
+  std::mutex mutex;  // guards held, entered and fail
+  std::condition_variable cv;
+  bool held = true;
+  int entered = 0;
+  bool fail = false;
+  options.before_flush = [&] {
+    std::unique_lock lock(mutex);
+    ++entered;
+    cv.notify_all();
+    cv.wait(lock, [&] { return !held; });
+    if (fail) throw std::runtime_error("the disk failed, says the test");
+  };
+  sqlite_event_store store(options);
+  const auto syncs_before = realmkit::infra::sqlite::deferred_wal_syncs();
+  std::optional<append_result> result;
+  std::string error;
+  std::thread appender([&] {
+    try {
+      result = store.append(write("a", kNoStream, {event("a1")}));
+    } catch (const store_unavailable& e) {
+      error = e.what();
+    }
+  });
+  {
+    std::unique_lock lock(mutex);
+    REQUIRE(cv.wait_for(lock, 30s, [&] { return entered == 1; }));
+  }
+  // Committed without its fsync: the command path sees it, readers of the log do not.
+  CHECK(realmkit::infra::sqlite::deferred_wal_syncs() > syncs_before);
+  CHECK(store.stream_version("a") == 1);
+  CHECK(store.read_stream("a").size() == 1);
+  CHECK(store.read_all(0, 10).empty());
+  CHECK(store.head_position() == 0);
+  CHECK_FALSE(result);
+
+  SUBCASE("fsynced: answered, and the log shows it") {
+    {
+      std::lock_guard lock(mutex);
+      held = false;
+    }
+    cv.notify_all();
+    appender.join();
+    REQUIRE(result);
+    CHECK(result->position == 1);
+    CHECK(store.head_position() == 1);
+    CHECK(store.read_all(0, 10).size() == 1);
+  }
+
+  SUBCASE("a failed fsync fails the append as retryable, and a retry returns the original") {
+    {
+      std::lock_guard lock(mutex);
+      held = false;
+      fail = true;
+    }
+    cv.notify_all();
+    appender.join();
+    CHECK_FALSE(result);
+    CHECK(error.find("not known to be durable") != std::string::npos);
+    {
+      std::lock_guard lock(mutex);
+      fail = false;
+    }
+    const auto retried = store.append(write("a", kNoStream, {event("a1")}));
+    CHECK(retried.replayed);
+    CHECK(retried.position == 1);
+    CHECK(store.read_all(0, 10).size() == 1);
+  }
+}
+
+TEST_CASE("another store on the file sees an acknowledged append at once") {
+  temp_dir dir;
+  const auto options = options_for(dir.path() / "events.db");
+  sqlite_event_store writer(options);
+  sqlite_event_store reader(options);
+  for (int i = 1; i <= 20; ++i) {
+    writer.append(write("s", std::nullopt, {event("e" + std::to_string(i))}));
+    CHECK(reader.read_all(0, 100).size() == static_cast<std::size_t>(i));
+    CHECK(reader.head_position() == i);
+  }
+}
+
+TEST_CASE("the writer checkpoints, so the WAL stays bounded under a stream of commits") {
+  temp_dir dir;
+  const auto options = options_for(dir.path() / "events.db");
+  sqlite_event_store store(options);
+  // 32 MiB of events, twice the checkpoint threshold: without checkpoints the WAL holds it all.
+  const std::string data = R"({"blob":")" + std::string(64 * 1024, 'x') + R"("})";
+  for (int i = 0; i < 512; ++i) {
+    store.append(write("s", std::nullopt, {event("e" + std::to_string(i), data)}));
+  }
+  auto wal = options.path;
+  wal += "-wal";
+  CHECK(std::filesystem::file_size(wal) < 24u * 1024 * 1024);
+  CHECK(store.read_all(0, 1000).size() == 512);
 }
 
 TEST_CASE("large and many commits survive the writer's coalesced WAL writes intact") {
