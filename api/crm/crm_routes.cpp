@@ -1,0 +1,19 @@
+#include "api/crm/crm_routes.hpp"
+
+#include "api/crm/route_groups.hpp"
+
+namespace realmkit::api::crm {
+
+void add_crm_routes(router& routes, crm_services& services) {
+  add_user_routes(routes, services);
+  add_team_routes(routes, services);
+  add_company_routes(routes, services);
+  add_contact_routes(routes, services);
+  add_lead_routes(routes, services);
+  add_pipeline_routes(routes, services);
+  add_deal_routes(routes, services);
+  add_activity_routes(routes, services);
+  add_task_routes(routes, services);
+}
+
+}  // namespace realmkit::api::crm

@@ -1,0 +1,39 @@
+// Every CRM route under /api/: create, update, archive, get and list for users, teams, companies,
+// contacts, leads, pipelines, deals, activities and tasks, plus each domain command. Conventions
+// (docs/crm-api.md): Idempotency-Key, If-Match or expected_version, {id, stream_id, version,
+// position} answers, ETag and min_position on reads, cursor pagination, problem+json errors.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "api/crm/crm_queries.hpp"
+#include "api/router.hpp"
+#include "commands/command_handler.hpp"
+
+namespace realmkit::infra::crypto {
+class password_hasher;
+}
+
+namespace realmkit::api::crm {
+
+// What the CRM routes need, owned by the app and passed by reference; must outlive the router.
+struct crm_services {
+  commands::command_handler& handler;
+  crm_queries& queries;
+  std::function<domain::timestamp()> clock;  // the time commands are issued at
+  std::function<std::string()> new_id;       // ids of new records (infra::new_uuid_v7)
+  // Hashes passwords set through /api/users; null: such requests are refused.
+  const infra::crypto::password_hasher* hasher = nullptr;
+  // The longest a read waits for min_position before answering 503.
+  std::chrono::milliseconds max_wait{5'000};
+};
+
+// Adds every CRM route. Each carries its permission ("deal:edit"), which the authentication guard
+// checks; the handlers check it again, apply record-level team visibility (hidden records answer
+// 404) and the ownership rules, from the api::auth::principal the guard put in
+// request.principal. A request without one is answered 401.
+void add_crm_routes(router& routes, crm_services& services);
+
+}  // namespace realmkit::api::crm

@@ -1,0 +1,18 @@
+// The CRM route groups, one file each; add_crm_routes adds them all. Internal to api/crm.
+#pragma once
+
+#include "api/crm/crm_routes.hpp"
+
+namespace realmkit::api::crm {
+
+void add_user_routes(router& routes, crm_services& services);
+void add_team_routes(router& routes, crm_services& services);
+void add_company_routes(router& routes, crm_services& services);
+void add_contact_routes(router& routes, crm_services& services);
+void add_lead_routes(router& routes, crm_services& services);
+void add_pipeline_routes(router& routes, crm_services& services);
+void add_deal_routes(router& routes, crm_services& services);
+void add_activity_routes(router& routes, crm_services& services);
+void add_task_routes(router& routes, crm_services& services);
+
+}  // namespace realmkit::api::crm
