@@ -362,6 +362,9 @@ void http_session::complete(std::uint64_t id, const request_summary& summary,
                     summary.request_id);
     }
   }
+  for (const auto& cookie : response.cookies) {
+    if (is_safe_header("Set-Cookie", cookie)) m.insert(http::field::set_cookie, cookie);
+  }
   const bool bodiless = response.status == 204 || response.status == 304 || response.status < 200;
   if (!response.content_type.empty() && !bodiless) {
     m.set(http::field::content_type, response.content_type);

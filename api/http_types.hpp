@@ -53,6 +53,9 @@ struct http_response {
   std::string content_type = "application/json";  // empty: no body type (204, 304)
   header_map headers;
   std::string body;
+  // Set-Cookie values, one header field each: unlike other fields they cannot be joined with ", "
+  // (RFC 6265 §3), so they do not fit in `headers`.
+  std::vector<std::string> cookies;
 
   static http_response json(int status, std::string body);
   static http_response text(int status, std::string body,

@@ -27,6 +27,11 @@ struct route {
   bool anonymous = false;  // true: served without authentication (login, health, metrics)
   std::string permission;  // the permission the route requires ("deal:edit"); empty: none
   std::string summary;     // one line for the OpenAPI document
+  // For the OpenAPI document (api/openapi.hpp): JSON Schema (2020-12) texts of the request body
+  // and of the success response body, empty when not described; the status of a success.
+  std::string request_schema;
+  std::string response_schema;
+  int success_status = 200;
 };
 
 // The outcome of matching a method and path.

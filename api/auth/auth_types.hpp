@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "domain/user/user_events.hpp"
 
@@ -37,5 +38,20 @@ struct principal {
 
   bool operator==(const principal&) const = default;
 };
+
+// A user as the API shows them to themselves (GET /api/auth/me), and the facts a refresh needs.
+struct user_profile {
+  std::string user_id;
+  std::string email;
+  std::string display_name;
+  domain::user_role role = domain::user_role::sales_rep;
+  std::optional<std::string> team_id;
+  bool active = true;
+
+  bool operator==(const user_profile&) const = default;
+};
+
+// The user with this id, or nullopt when there is none.
+using profile_lookup = std::function<std::optional<user_profile>(std::string_view user_id)>;
 
 }  // namespace realmkit::api::auth

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <string>
+#include <string_view>
 
 #include "infra/rate_limit/token_bucket.hpp"
 
@@ -18,5 +20,12 @@ struct rate_limit_policy {
   // account by the login lockout (api/auth/login_lockout.hpp).
   token_bucket_config login_per_address{10, 1, std::chrono::seconds{6}};
 };
+
+// A bucket as configuration text (command-line flags): "BURST:TOKENS/PERIOD", e.g. "200:100/1s"
+// (a burst of 200, then 100 per second) or "10:1/6s"; the period's unit is ms, s, m or h. Throws
+// std::invalid_argument naming what is wrong.
+token_bucket_config parse_token_bucket(std::string_view text);
+// The inverse, with the largest unit that divides the period.
+std::string format_token_bucket(const token_bucket_config& config);
 
 }  // namespace realmkit::infra::rate_limit

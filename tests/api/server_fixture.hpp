@@ -23,6 +23,7 @@ struct server_setup {
   infra::worker_pool_options pool;
   api::pipeline_options pipeline;
   std::vector<std::pair<std::string, api::upgrade_handler*>> upgrades;
+  std::vector<api::guard> guards;  // added to the pipeline in this order
 };
 
 class test_server {
@@ -35,6 +36,7 @@ class test_server {
     logger->set_pattern("%v");
     setup.pipeline.access_logger = std::move(logger);
     pipeline_ = std::make_unique<api::http_pipeline>(routes_, metrics_, setup.pipeline);
+    for (auto& g : setup.guards) pipeline_->add_guard(std::move(g));
     setup.server.host = "127.0.0.1";
     setup.server.port = 0;
     server_ = std::make_unique<api::server>(setup.server, *pipeline_, pool_, metrics_);

@@ -1,0 +1,68 @@
+// Rate limits as pipeline guards: token buckets per client address (every request, and a strict
+// one for the login and refresh routes) and per authenticated user; 429 problem with Retry-After.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "api/http_pipeline.hpp"
+#include "infra/metrics.hpp"
+#include "infra/rate_limit/rate_limit_policy.hpp"
+#include "infra/rate_limit/rate_limiter.hpp"
+#include "infra/rate_limit/token_bucket_limiter.hpp"
+
+namespace realmkit::api {
+
+struct rate_limit_options {
+  infra::rate_limit::rate_limit_policy policy;
+  // Routes that also take from policy.login_per_address: password guessing and token probing.
+  std::set<std::string, std::less<>> strict_routes{"auth.login", "auth.refresh"};
+  // Routes no bucket applies to: probes of load balancers and scrapers must never be refused.
+  std::set<std::string, std::less<>> exempt_routes{"ops.healthz", "ops.readyz", "ops.metrics"};
+  std::size_t max_keys = 100'000;              // per bucket kind
+  infra::rate_limit::steady_clock_fn clock;    // steady_clock::now when empty; tests inject a fake
+  infra::metrics_registry* metrics = nullptr;  // realmkit_rate_limited_total{bucket} when set
+};
+
+// The key a client address is limited under: the IPv4 address itself, the /64 prefix of an IPv6
+// address (one host is usually given a whole /64, so single addresses would cost it nothing to
+// vary), and the embedded IPv4 address of "::ffff:a.b.c.d".
+std::string address_key(std::string_view remote_address);
+
+// Holds the buckets; the guards it hands out keep a reference, so it must outlive the pipeline.
+// Thread safe.
+class rate_limit_guard final {
+ public:
+  // Throws std::invalid_argument for an invalid bucket.
+  explicit rate_limit_guard(rate_limit_options options);
+  ~rate_limit_guard();
+  rate_limit_guard(const rate_limit_guard&) = delete;
+  rate_limit_guard& operator=(const rate_limit_guard&) = delete;
+
+  // Before authentication: the per-address bucket for every request, and the strict one for the
+  // strict routes. Runs first so a flood of bad tokens is limited too.
+  guard address_guard();
+  // After authentication: the per-user bucket for requests with a principal.
+  guard user_guard();
+
+  std::optional<http_response> check_address(const route& r, const http_request& request);
+  std::optional<http_response> check_user(const route& r, const http_request& request);
+
+ private:
+  std::optional<http_response> refuse(const http_request& request, std::string_view bucket,
+                                      const infra::rate_limit::rate_decision& decision,
+                                      infra::counter* counter) const;
+
+  rate_limit_options options_;
+  infra::rate_limit::token_bucket_limiter per_address_;
+  infra::rate_limit::token_bucket_limiter login_per_address_;
+  infra::rate_limit::token_bucket_limiter per_user_;
+  infra::counter* limited_address_ = nullptr;
+  infra::counter* limited_login_ = nullptr;
+  infra::counter* limited_user_ = nullptr;
+};
+
+}  // namespace realmkit::api
