@@ -72,9 +72,16 @@ http_response merge(request_scope& scope) {
   merge_contacts command;
   command.survivor = contact_of(scope);
   command.duplicates = read_ids<contact_id>(o, "duplicate_ids", kMaxMergeDuplicates + 1);
-  return command_reply(commands::merge_contacts(scope.services().handler, command, scope.metadata(),
-                                                expected_version(scope.request(), o),
-                                                scope.visible<contact_state>()));
+  auto outcome = commands::merge_contacts(scope.services().handler, command, scope.metadata(),
+                                          expected_version(scope.request(), o),
+                                          scope.visible<contact_state>());
+  if (!outcome.ok() && outcome.error().field.starts_with("duplicates")) {
+    // The domain names the duplicates "duplicates/<i>"; the request calls them duplicate_ids.
+    auto r = outcome.error();
+    r.field = "duplicate_ids" + r.field.substr(std::string_view("duplicates").size());
+    outcome = commands::outcome(std::move(r));
+  }
+  return command_reply(outcome);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // /api/leads: prospects on their way to qualification, and their conversion into a contact,
 // company and deal.
+#include <algorithm>
 #include <limits>
 
 #include "api/crm/route_groups.hpp"
@@ -66,7 +67,6 @@ http_response convert(request_scope& scope) {
   auto& services = scope.services();
   const auto id = lead_of(scope);
   const auto before = services.handler.load<lead_aggregate>(id.value);
-  if (auto hidden = scope.visible<lead_state>()(before.state)) not_found("lead does not exist");
 
   commands::convert_lead_request request;
   request.lead = id;
@@ -90,28 +90,47 @@ http_response convert(request_scope& scope) {
     request.owner = optional_id<user_id>(*o, "owner_id");
     if (request.owner) scope.check_owner(*request.owner, "owner_id");
   }
-  // Converting again is answered with the first conversion: the request is idempotent even
-  // without an Idempotency-Key.
-  if (before.state.exists && before.state.status == lead_status::converted) {
-    if (expected && *expected != before.version) {
-      auto p = make_problem(problem_kind::version_conflict,
-                            "the lead is at version " + std::to_string(before.version),
-                            "expected_version");
-      p.current_version = before.version;
-      throw problem_error(std::move(p));
-    }
-    commands::command_result done;
-    done.stream_id = commands::stream_id_of<lead_aggregate>(id.value);
-    done.version = before.version;
-    done.position = before.last_position;
-    return command_reply(commands::outcome(done), 200,
-                         [&](json_out& out) { write_conversion(out, before.state); });
-  }
-  const auto outcome = commands::convert_lead(services.handler, request, scope.metadata(), expected,
-                                              scope.visible<lead_state>());
-  if (!outcome.ok()) return command_reply(outcome);
+  auto outcome = commands::convert_lead(services.handler, request, scope.metadata(), expected,
+                                        scope.visible<lead_state>());
   const auto after = services.handler.load<lead_aggregate>(id.value);
-  return command_reply(outcome, 200, [&](json_out& out) { write_conversion(out, after.state); });
+  if (outcome.ok()) {
+    return command_reply(outcome, 200, [&](json_out& out) { write_conversion(out, after.state); });
+  }
+  // Converting again is answered with the first conversion, so the request is idempotent even
+  // without an Idempotency-Key (a key already seen is answered by the store before this).
+  const bool converted = after.state.exists && after.state.status == lead_status::converted &&
+                         !scope.visible<lead_state>()(after.state);
+  if (!converted) return command_reply(outcome);
+  if (expected && *expected != after.version) {
+    auto p =
+        make_problem(problem_kind::version_conflict,
+                     "the lead is at version " + std::to_string(after.version), "expected_version");
+    p.current_version = after.version;
+    throw problem_error(std::move(p));
+  }
+  commands::command_result done;
+  done.stream_id = commands::stream_id_of<lead_aggregate>(id.value);
+  done.version = after.version;
+  // The position to wait for covers every record the conversion wrote.
+  done.position = after.last_position;
+  const auto& s = after.state;
+  if (s.converted_contact) {
+    done.position = std::max(
+        done.position,
+        services.handler.load<contact_aggregate>(s.converted_contact->value).last_position);
+  }
+  if (s.converted_company) {
+    done.position = std::max(
+        done.position,
+        services.handler.load<company_aggregate>(s.converted_company->value).last_position);
+  }
+  if (s.converted_deal) {
+    done.position =
+        std::max(done.position,
+                 services.handler.load<deal_aggregate>(s.converted_deal->value).last_position);
+  }
+  return command_reply(commands::outcome(done), 200,
+                       [&](json_out& out) { write_conversion(out, after.state); });
 }
 
 }  // namespace
