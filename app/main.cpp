@@ -1,20 +1,16 @@
-// The realmkit binary: subcommands, configuration from flags and environment, and the wiring of
-// long-lived services, which main owns and passes by reference.
+// The realmkit binary: subcommands and their configuration from flags and environment. The work
+// of each subcommand lives beside it in app/ (serve_command, user_command, demo_seed).
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <csignal>
 #include <cstdlib>
 #include <iostream>
 
-#include "api/health_routes.hpp"
-#include "api/http_pipeline.hpp"
-#include "api/router.hpp"
-#include "api/server.hpp"
+#include "app/demo_seed.hpp"
+#include "app/serve_command.hpp"
+#include "app/user_command.hpp"
 #include "infra/logging.hpp"
-#include "infra/metrics.hpp"
 #include "infra/store_factory.hpp"
-#include "infra/worker_pool.hpp"
 
 using namespace realmkit;
 
@@ -26,70 +22,12 @@ struct global_options {
   infra::store_config store;
 };
 
-struct serve_options {
-  std::string host = "0.0.0.0";
-  int port = 8080;
-  std::size_t io_threads = 2;
-  std::size_t db_threads = 8;
-  std::vector<std::string> cors_origins;
-};
-
 void setup_logging(const global_options& options) {
   infra::log_format format{};
   if (!infra::parse_log_format(options.log_format, format)) {
     throw CLI::ValidationError("--log-format", "must be auto, json or text");
   }
   infra::init_logging(format, options.log_level);
-}
-
-// Blocks the termination signals in every thread (threads inherit the mask) so that one thread can
-// wait for them synchronously instead of running code inside a signal handler.
-sigset_t block_termination_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
-int serve(const global_options& options, const serve_options& serving) {
-  const sigset_t signals = block_termination_signals();
-  setup_logging(options);
-  auto store = infra::open_event_store(options.store);
-  spdlog::info("event store ready: {} at position {}",
-               options.store.database_url.empty()
-                   ? "sqlite " + options.store.data_dir + "/realmkit.db"
-                   : "postgresql " + infra::masked_url(options.store.database_url),
-               store->head_position());
-
-  // Owned here and passed by reference; destroyed in reverse order after the server stops.
-  infra::metrics_registry metrics;
-  infra::worker_pool pool({.name = "db", .threads = serving.db_threads, .queue_limit = 4096},
-                          &metrics);
-  api::router routes;
-  api::readiness ready;
-  ready.add("store", [&store]() -> std::optional<std::string> {
-    store->head_position();
-    return std::nullopt;
-  });
-  api::add_health_routes(routes, ready, metrics);
-  api::http_pipeline pipeline(routes, metrics, {.cors = {.allowed_origins = serving.cors_origins}});
-  api::server server({.host = serving.host,
-                      .port = static_cast<std::uint16_t>(serving.port),
-                      .io_threads = serving.io_threads},
-                     pipeline, pool, metrics);
-  server.start();
-  spdlog::info("listening on http://{}:{} (roles: all)", serving.host, server.port());
-
-  int signal = 0;
-  sigwait(&signals, &signal);
-  spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-  server.stop();  // stop accepting, drain in-flight requests
-  pool.stop();
-  store.reset();  // completes in-flight appends and closes the database cleanly
-  spdlog::info("stopped");
-  return 0;
 }
 
 int migrate(const global_options& options) {
@@ -99,6 +37,17 @@ int migrate(const global_options& options) {
   auto store = infra::open_event_store(config);
   spdlog::info("migrations applied; event store at position {}", store->head_position());
   return 0;
+}
+
+std::vector<std::string> split_commas(const std::string& list) {
+  std::vector<std::string> out;
+  for (std::size_t pos = 0; pos < list.size();) {
+    auto comma = list.find(',', pos);
+    if (comma == std::string::npos) comma = list.size();
+    if (comma > pos) out.push_back(list.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -123,16 +72,11 @@ int main(int argc, char** argv) {
     cmd->add_option("--log-level", options.log_level, "trace, debug, info, warn, error");
   };
 
-  serve_options serving;
+  app::serve_options serving;
   if (const char* origins = std::getenv("REALMKIT_CORS_ORIGINS")) {
-    std::string list = origins;
-    for (std::size_t pos = 0; pos < list.size();) {
-      auto comma = list.find(',', pos);
-      if (comma == std::string::npos) comma = list.size();
-      if (comma > pos) serving.cors_origins.push_back(list.substr(pos, comma - pos));
-      pos = comma + 1;
-    }
+    serving.cors_origins = split_commas(origins);
   }
+  if (const char* keys = std::getenv("REALMKIT_JWT_KEYS")) serving.jwt_keys = keys;
   auto* serve_cmd = app.add_subcommand("serve", "run every role of RealmKit in this process");
   add_store_options(serve_cmd);
   serve_cmd->add_option("--host", serving.host, "address to listen on");
@@ -145,22 +89,89 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--cors-origin", serving.cors_origins,
                         "an origin allowed to call the API from a browser (repeatable; env "
                         "REALMKIT_CORS_ORIGINS, comma-separated)");
+  serve_cmd->add_flag("--cors-credentials", serving.cors_credentials,
+                      "let those origins send cookies (Access-Control-Allow-Credentials)");
+  serve_cmd->add_option("--jwt-keys", serving.jwt_keys,
+                        "JWT signing keys kid=<base64url secret>[,kid=…], the signing key first "
+                        "(env REALMKIT_JWT_KEYS; prefer the environment: flags show in ps). "
+                        "Absent: a key generated once and kept with the data");
+  serve_cmd->add_option("--rate-per-user", serving.rate_per_user,
+                        "token bucket per user, BURST:TOKENS/PERIOD (default 200:100/1s)");
+  serve_cmd->add_option("--rate-per-address", serving.rate_per_address,
+                        "token bucket per client address (default 400:200/1s)");
+  serve_cmd->add_option("--rate-login", serving.rate_login,
+                        "token bucket per client address on login and refresh (default 10:1/6s)");
+  serve_cmd->add_flag("--no-rate-limits", serving.no_rate_limits,
+                      "turn rate limits off (benchmarks of the server itself)");
+  serve_cmd->add_flag("--insecure-cookies", serving.insecure_cookies,
+                      "session cookies without Secure, for plain-HTTP development");
 
   auto* migrate_cmd = app.add_subcommand("migrate", "apply the database migrations and exit");
   add_store_options(migrate_cmd);
+
+  auto* user_cmd = app.add_subcommand("user", "manage users from the command line");
+  user_cmd->require_subcommand(1);
+  app::user_create_options creating;
+  auto* user_create = user_cmd->add_subcommand("create", "register a user who can log in");
+  add_store_options(user_create);
+  user_create->add_option("--email", creating.email, "the address to log in with")->required();
+  auto* password_opt = user_create->add_option(
+      "--password", creating.password,
+      "the password (at least 12 characters; shows in ps and shell history: prefer "
+      "--password-stdin)");
+  auto* stdin_opt = user_create->add_flag("--password-stdin", creating.password_stdin,
+                                          "read the password from the first line of stdin");
+  password_opt->excludes(stdin_opt);
+  user_create->add_option("--role", creating.role, "admin, manager, sales_rep, analyst, auditor")
+      ->required();
+  user_create->add_option("--team", creating.team, "the id of the user's team");
+  user_create->add_option("--name", creating.name,
+                          "display name (default: the address's local part)");
+
+  app::demo_options demo;
+  auto* demo_cmd = app.add_subcommand(
+      "demo",
+      "seed a demo organisation (users of every role, pipeline, deals, contacts, …); "
+      "running it again changes nothing");
+  add_store_options(demo_cmd);
+  demo_cmd->add_option("--password", demo.password,
+                       "one password for every new demo user (default: a random one each)");
 
   auto* version_cmd = app.add_subcommand("version", "print the version and exit");
 
   try {
     app.parse(argc, argv);
-    if (*serve_cmd) return serve(options, serving);
+    if (*serve_cmd) {
+      setup_logging(options);
+      return app::serve(options.store, serving);
+    }
     if (*migrate_cmd) return migrate(options);
+    if (*user_create) {
+      setup_logging(options);
+      app::create_user(options.store, creating, std::cin, std::cout);
+      return 0;
+    }
+    if (*demo_cmd) {
+      setup_logging(options);
+      auto store = infra::open_event_store(options.store);
+      const auto summary = app::seed_demo(*store, demo, std::cout);
+      std::cout << (summary.created == 0
+                        ? "The demo organisation is in place already: nothing "
+                          "changed.\n"
+                        : "Demo organisation seeded: " + std::to_string(summary.created) +
+                              " records created, " + std::to_string(summary.existing) +
+                              " already there.\n");
+      return 0;
+    }
     if (*version_cmd) {
       std::cout << "realmkit 0.1.0\n";
       return 0;
     }
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const app::cli_error& e) {
+    std::cerr << "realmkit: " << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     if (spdlog::default_logger()) spdlog::critical("{}", e.what());
     std::cerr << "realmkit: " << e.what() << "\n";

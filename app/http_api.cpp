@@ -1,0 +1,120 @@
+#include "app/http_api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "api/auth_guard.hpp"
+#include "api/auth_routes.hpp"
+#include "api/openapi.hpp"
+#include "commands/crm_commands.hpp"
+#include "infra/ids.hpp"
+
+namespace realmkit::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+// How long a login or refresh waits for the read side to apply what is committed.
+constexpr auto kCatchUpWait = 2s;
+
+}  // namespace
+
+http_api::http_api(http_api_options options, infra::event_store& store,
+                   api::auth::refresh_token_store& refresh_tokens, api::auth::jwt_keyset keys,
+                   infra::metrics_registry& metrics, api::readiness& ready)
+    : options_(std::move(options)),
+      store_(store),
+      metrics_(metrics),
+      clock_(options_.clock ? options_.clock : api::auth::system_clock()),
+      hasher_(options_.argon2),
+      tokens_(std::move(keys), options_.tokens, refresh_tokens, clock_),
+      lockout_(options_.lockout, clock_),
+      commands_(store),
+      queries_(store),
+      crm_{.handler = commands_,
+           .queries = queries_,
+           .clock = [this] { return clock_(); },
+           .new_id = [] { return infra::new_uuid_v7(); },
+           .hasher = &hasher_},
+      logins_(hasher_, tokens_, lockout_,
+              [this](std::string_view email) -> std::optional<api::auth::login_account> {
+                catch_up();
+                auto account = queries_.user_by_email(email);
+                if (!account) return std::nullopt;
+                return api::auth::login_account{std::move(account->user_id),
+                                                std::move(account->password_hash), account->role,
+                                                std::move(account->team_id), account->active};
+              }) {
+  queries_.start();
+  ready.add("read_side", [this] { return queries_.failure(); });
+  if (options_.rate_limits) {
+    auto limits = options_.limits;
+    limits.metrics = &metrics_;
+    limits_ = std::make_unique<api::rate_limit_guard>(std::move(limits));
+  }
+
+  api::add_health_routes(routes_, ready, metrics_);
+  api::add_auth_routes(
+      routes_, tokens_, logins_,
+      {.profiles = [this](std::string_view user_id) -> std::optional<api::auth::user_profile> {
+         catch_up();
+         const auto user = queries_.find_user(user_id);
+         if (!user) return std::nullopt;
+         const auto& s = user->state;
+         return api::auth::user_profile{
+             s.id.value,
+             s.email,
+             s.display_name,
+             s.role,
+             s.team ? std::optional<std::string>(s.team->value) : std::nullopt,
+             s.active};
+       },
+       .record_rehash =
+           [this](const std::string& user_id, const std::string& hash,
+                  const api::http_request& request) {
+             commands::command_metadata meta;
+             meta.actor = domain::user_id{user_id};
+             meta.now = clock_();
+             meta.correlation_id = request.request_id;
+             meta.ip = request.remote_address;
+             const auto done = commands::execute(
+                 commands_,
+                 domain::user_command{domain::change_user_password{domain::user_id{user_id}, hash}},
+                 meta);
+             if (!done.ok()) throw std::runtime_error(done.error().reason);
+           },
+       .cookie_secure = options_.cookie_secure,
+       .trusted_origins = options_.trusted_origins,
+       .metrics = &metrics_});
+  api::crm::add_crm_routes(routes_, crm_);
+  api::add_openapi_route(routes_);
+}
+
+http_api::~http_api() {
+  stop();
+}
+
+void http_api::catch_up() {
+  queries_.wait_for(store_.head_position(), kCatchUpWait);
+}
+
+bool http_api::has_no_users() {
+  queries_.wait_for(store_.head_position(), 10s);
+  api::crm::list_query q;
+  q.include_archived = true;
+  q.limit = 1;
+  return queries_.list_users(q).items.empty();
+}
+
+void http_api::stop() {
+  queries_.stop();
+}
+
+void http_api::install_guards(api::http_pipeline& pipeline) {
+  if (limits_) pipeline.add_guard(limits_->address_guard());
+  pipeline.add_guard(api::make_authentication_guard(
+      tokens_, {.trusted_origins = options_.trusted_origins, .metrics = &metrics_}));
+  if (limits_) pipeline.add_guard(limits_->user_guard());
+  pipeline.add_guard(api::make_permission_guard(routes_));
+}
+
+}  // namespace realmkit::app

@@ -1,0 +1,86 @@
+// The HTTP API as `realmkit serve` wires it: the route table (operations, sessions, every CRM
+// route, OpenAPI), the read side the CRM routes and the logins query, and the guards in their
+// order (address limits, authentication, user limits, permissions), over stores the caller owns.
+// Tests build the same thing to check the table.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/auth/jwt.hpp"
+#include "api/auth/login_lockout.hpp"
+#include "api/auth/login_service.hpp"
+#include "api/auth/refresh_token_store.hpp"
+#include "api/auth/token_service.hpp"
+#include "api/crm/crm_routes.hpp"
+#include "api/crm/memory_directory.hpp"
+#include "api/health_routes.hpp"
+#include "api/http_pipeline.hpp"
+#include "api/rate_limit_guard.hpp"
+#include "api/router.hpp"
+#include "commands/command_handler.hpp"
+#include "infra/crypto/password_hasher.hpp"
+#include "infra/event_store.hpp"
+#include "infra/metrics.hpp"
+
+namespace realmkit::app {
+
+struct http_api_options {
+  api::auth::token_options tokens;
+  api::auth::lockout_policy lockout;
+  infra::crypto::argon2id_params argon2 = infra::crypto::kDefaultArgon2id;
+  bool rate_limits = true;  // off only for benchmarks that measure the server, not the policy
+  api::rate_limit_options limits;
+  // Origins allowed to call from a browser (the CORS allow-list); cookie-authenticated writes
+  // are trusted from them.
+  std::vector<std::string> trusted_origins;
+  bool cookie_secure = true;
+  api::auth::clock_fn clock;  // the system clock when empty; tests inject a fake
+};
+
+// Owns the auth services, the read side and the route table; the stores and metrics are the
+// caller's and must outlive it. Adds its own readiness check ("read_side") to `ready`.
+class http_api final {
+ public:
+  // Starts the read side, which catches up with the store in the background.
+  http_api(http_api_options options, infra::event_store& store,
+           api::auth::refresh_token_store& refresh_tokens, api::auth::jwt_keyset keys,
+           infra::metrics_registry& metrics, api::readiness& ready);
+  ~http_api();
+  http_api(const http_api&) = delete;
+  http_api& operator=(const http_api&) = delete;
+
+  const api::router& routes() const { return routes_; }
+  // Adds the guards, in order, to a pipeline built on routes(). Throws std::invalid_argument when
+  // a route names an unknown permission.
+  void install_guards(api::http_pipeline& pipeline);
+
+  api::auth::token_service& tokens() { return tokens_; }
+  commands::command_handler& commands() { return commands_; }
+  api::crm::crm_queries& queries() { return queries_; }
+
+  // True when no user exists (once the read side has caught up, waiting at most a few seconds).
+  bool has_no_users();
+  // Stops following the store: call before the store closes. Idempotent.
+  void stop();
+
+ private:
+  http_api_options options_;
+  infra::event_store& store_;
+  infra::metrics_registry& metrics_;
+  api::auth::clock_fn clock_;
+  // Until the read side has applied what is committed: a user created a moment ago can log in.
+  void catch_up();
+  infra::crypto::password_hasher hasher_;
+  api::auth::token_service tokens_;
+  api::auth::memory_login_lockout lockout_;
+  commands::command_handler commands_;
+  api::crm::memory_directory queries_;
+  api::crm::crm_services crm_;
+  api::auth::login_service logins_;
+  std::unique_ptr<api::rate_limit_guard> limits_;
+  api::router routes_;
+};
+
+}  // namespace realmkit::app

@@ -1,0 +1,152 @@
+#include "app/serve_command.hpp"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <thread>
+
+#include "api/server.hpp"
+#include "app/http_api.hpp"
+#include "app/metered_event_store.hpp"
+#include "app/session_stores.hpp"
+#include "infra/rate_limit/rate_limit_policy.hpp"
+#include "infra/worker_pool.hpp"
+
+namespace realmkit::app {
+namespace {
+
+// Blocks the termination signals in every thread (threads inherit the mask) so that one thread
+// can wait for them synchronously instead of running code inside a signal handler.
+sigset_t block_termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// Forgets refresh tokens of sessions that ended a week ago, hourly, on its own thread.
+class session_janitor final {
+ public:
+  explicit session_janitor(api::auth::token_service& tokens)
+      : tokens_(tokens), thread_([this] { run(); }) {}
+  ~session_janitor() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::hours{1}, [this] { return stopping_; })) {
+      lock.unlock();
+      try {
+        if (const auto n = tokens_.purge_expired(); n > 0) {
+          spdlog::info("purged {} refresh tokens of ended sessions", n);
+        }
+      } catch (const std::exception& e) {
+        spdlog::warn("purging ended sessions failed (retried in an hour): {}", e.what());
+      }
+      lock.lock();
+    }
+  }
+
+  api::auth::token_service& tokens_;
+  std::mutex mutex_;  // guards stopping_
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+http_api_options api_options(const serve_options& serving) {
+  http_api_options o;
+  o.trusted_origins = serving.cors_origins;
+  o.cookie_secure = !serving.insecure_cookies;
+  o.rate_limits = !serving.no_rate_limits;
+  auto& policy = o.limits.policy;
+  if (!serving.rate_per_user.empty()) {
+    policy.per_user = infra::rate_limit::parse_token_bucket(serving.rate_per_user);
+  }
+  if (!serving.rate_per_address.empty()) {
+    policy.per_address = infra::rate_limit::parse_token_bucket(serving.rate_per_address);
+  }
+  if (!serving.rate_login.empty()) {
+    policy.login_per_address = infra::rate_limit::parse_token_bucket(serving.rate_login);
+  }
+  return o;
+}
+
+}  // namespace
+
+int serve(const infra::store_config& store_config, const serve_options& serving) {
+  const sigset_t signals = block_termination_signals();
+  auto options = api_options(serving);  // refuses bad flags before anything is opened
+
+  auto raw_store = infra::open_event_store(store_config);
+  spdlog::info("event store ready: {} at position {}",
+               store_config.database_url.empty()
+                   ? "sqlite " + store_config.data_dir + "/realmkit.db"
+                   : "postgresql " + infra::masked_url(store_config.database_url),
+               raw_store->head_position());
+  auto refresh_tokens = open_refresh_token_store(store_config);
+  auto keys = resolve_jwt_keys(store_config, serving.jwt_keys);
+  // The kid names the key; the secret is never logged.
+  spdlog::info("JWT signing key {} ({})", keys.keys.signing_key().kid,
+               api::auth::to_string(keys.source));
+  if (!options.rate_limits) spdlog::warn("rate limits are off (--no-rate-limits)");
+  if (!options.cookie_secure) spdlog::warn("session cookies are sent without Secure");
+
+  // Owned here and passed by reference; destroyed in reverse order after the server stops.
+  infra::metrics_registry metrics;
+  metered_event_store store(*raw_store, metrics);
+  infra::worker_pool pool({.name = "db", .threads = serving.db_threads, .queue_limit = 4096},
+                          &metrics);
+  api::readiness ready;
+  ready.add("store", [&store]() -> std::optional<std::string> {
+    store.head_position();
+    return std::nullopt;
+  });
+  http_api api(std::move(options), store, *refresh_tokens, std::move(keys.keys), metrics, ready);
+  api::http_pipeline pipeline(
+      api.routes(), metrics,
+      {.cors = {.allowed_origins = serving.cors_origins,
+                .allow_credentials = serving.cors_credentials,
+                .allowed_headers = {"Authorization", "Content-Type", "Idempotency-Key", "If-Match",
+                                    "X-Request-Id", "X-Requested-With"}}});
+  api.install_guards(pipeline);
+  session_janitor janitor(api.tokens());
+
+  if (api.has_no_users()) {
+    spdlog::warn(
+        "no users yet: create the first admin with `realmkit user create --email you@example.com "
+        "--role admin --password-stdin` (same --data-dir / --database-url), or seed a demo "
+        "organisation with `realmkit demo`");
+  }
+
+  api::server server({.host = serving.host,
+                      .port = static_cast<std::uint16_t>(serving.port),
+                      .io_threads = serving.io_threads},
+                     pipeline, pool, metrics);
+  server.start();
+  spdlog::info("listening on http://{}:{} (roles: all)", serving.host, server.port());
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  server.stop();  // stop accepting, drain in-flight requests
+  pool.stop();
+  api.stop();         // the read side stops following the store
+  raw_store.reset();  // completes in-flight appends and closes the database cleanly
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace realmkit::app

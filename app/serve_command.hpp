@@ -1,0 +1,34 @@
+// `realmkit serve`: every role of RealmKit in this process, on the configured store.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "infra/store_factory.hpp"
+
+namespace realmkit::app {
+
+struct serve_options {
+  std::string host = "0.0.0.0";
+  int port = 8080;
+  std::size_t io_threads = 2;
+  std::size_t db_threads = 8;
+  std::vector<std::string> cors_origins;
+  bool cors_credentials = false;  // browsers send cookies cross-origin only with this
+  // "kid=<base64url secret>,..." (REALMKIT_JWT_KEYS, --jwt-keys); empty: generated and kept.
+  std::string jwt_keys;
+  // Token buckets as "BURST:TOKENS/PERIOD" (infra/rate_limit/rate_limit_policy.hpp); empty: the
+  // defaults.
+  std::string rate_per_user;
+  std::string rate_per_address;
+  std::string rate_login;
+  bool no_rate_limits = false;
+  bool insecure_cookies = false;  // cookies without Secure, for plain-HTTP development
+};
+
+// Serves until SIGTERM or SIGINT, then drains and returns 0. Throws on a configuration or start
+// failure (the caller prints it and exits 1).
+int serve(const infra::store_config& store, const serve_options& options);
+
+}  // namespace realmkit::app
