@@ -110,6 +110,7 @@ void add_company_routes(router& routes, crm_services& services) {
               const auto o = body.root();
               o.allow_only({"owner_id", "expected_version"});
               const auto owner = read_id<user_id>(o, "owner_id");
+              ensure_visible<company_aggregate>(scope, company_of(scope).value);
               scope.check_owner(owner, "owner_id");
               return record_command<company_command>(scope,
                                                      assign_company_owner{company_of(scope), owner},

@@ -59,6 +59,7 @@ http_response update(request_scope& scope) {
   if (u.first_name || u.last_name || u.title) commands.push_back(u);
   if (o.has("company_id")) {
     const auto company = optional_id<company_id>(o, "company_id");
+    ensure_visible<contact_aggregate>(scope, id.value);
     if (company) check_linked(scope, entity_kind::company, company->value, "company_id");
     commands.push_back(change_contact_company{id, company});
   }
@@ -119,6 +120,7 @@ void add_contact_routes(router& routes, crm_services& services) {
             perm::contact_edit, "Give a contact to another owner", [](request_scope& scope) {
               return body_command<contact_command>(scope, {"owner_id"}, [&](const json_object& o) {
                 const auto owner = read_id<user_id>(o, "owner_id");
+                ensure_visible<contact_aggregate>(scope, contact_of(scope).value);
                 scope.check_owner(owner, "owner_id");
                 return assign_contact_owner{contact_of(scope), owner};
               });

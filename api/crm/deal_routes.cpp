@@ -141,6 +141,7 @@ void add_deal_routes(router& routes, crm_services& services) {
               const auto o = body.root();
               o.allow_only({"owner_id", "expected_version"});
               const auto owner = read_id<user_id>(o, "owner_id");
+              ensure_visible<deal_aggregate>(scope, deal_of(scope).value);
               scope.check_owner(owner, "owner_id");
               return record_command<deal_command>(scope, assign_deal_owner{deal_of(scope), owner},
                                                   expected_version(scope.request(), o));
@@ -151,6 +152,7 @@ void add_deal_routes(router& routes, crm_services& services) {
               const auto o = body.root();
               o.allow_only({"contact_id", "expected_version"});
               const auto contact = read_id<contact_id>(o, "contact_id");
+              ensure_visible<deal_aggregate>(scope, deal_of(scope).value);
               check_linked(scope, entity_kind::contact, contact.value, "contact_id");
               return record_command<deal_command>(scope, link_deal_contact{deal_of(scope), contact},
                                                   expected_version(scope.request(), o));
@@ -168,6 +170,7 @@ void add_deal_routes(router& routes, crm_services& services) {
               const auto o = body.root();
               o.allow_only({"company_id", "expected_version"});
               const auto company = read_id<company_id>(o, "company_id");
+              ensure_visible<deal_aggregate>(scope, deal_of(scope).value);
               check_linked(scope, entity_kind::company, company.value, "company_id");
               return record_command<deal_command>(scope, link_deal_company{deal_of(scope), company},
                                                   expected_version(scope.request(), o));

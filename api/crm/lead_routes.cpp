@@ -88,7 +88,10 @@ http_response convert(request_scope& scope) {
   }
   if (o) {
     request.owner = optional_id<user_id>(*o, "owner_id");
-    if (request.owner) scope.check_owner(*request.owner, "owner_id");
+    if (request.owner) {
+      ensure_visible<lead_aggregate>(scope, id.value);
+      scope.check_owner(*request.owner, "owner_id");
+    }
   }
   auto outcome = commands::convert_lead(services.handler, request, scope.metadata(), expected,
                                         scope.visible<lead_state>());
@@ -157,6 +160,7 @@ void add_lead_routes(router& routes, crm_services& services) {
             perm::lead_edit, "Give a lead to another owner", [](request_scope& scope) {
               return body_command<lead_command>(scope, {"owner_id"}, [&](const json_object& o) {
                 const auto owner = read_id<user_id>(o, "owner_id");
+                ensure_visible<lead_aggregate>(scope, lead_of(scope).value);
                 scope.check_owner(owner, "owner_id");
                 return assign_lead_owner{lead_of(scope), owner};
               });
@@ -191,8 +195,7 @@ void add_lead_routes(router& routes, crm_services& services) {
                         lead_of(scope),
                         static_cast<int>(o.int64("score", std::numeric_limits<int>::min(),
                                                  std::numeric_limits<int>::max())),
-                        o.optional_string("reason").value_or(""),
-                        o.optional_string("model").value_or("")};
+                        o.optional_string("reason").value_or(""), o.string("model")};
                   });
             });
   add_route(routes, services, "POST", "/api/leads/{id}/convert", "leads.convert", perm::lead_edit,

@@ -185,6 +185,18 @@ View visible_or_404(const request_scope& scope, std::optional<View> v, std::stri
   return std::move(*v);
 }
 
+// 404 unless the record exists and is in the caller's scope, read from its stream: routes that
+// check more of a request (a new owner, a linked record) call it first, so a hidden record answers
+// 404 whatever else is wrong. The command's precondition checks again on the state it decides on.
+template <class Aggregate>
+void ensure_visible(const request_scope& scope, const std::string& id) {
+  const auto loaded = scope.services().handler.load<Aggregate>(id);
+  const auto* owner = owner_of(loaded.state);
+  if (!loaded.state.exists || (owner && !scope.can_see_owner(*owner))) {
+    not_found("no record has this id");
+  }
+}
+
 // Refuses a link to a record that does not exist or that the caller cannot see (a hidden record
 // reads as missing): 422 naming `field`.
 void check_linked(const request_scope& scope, domain::entity_kind kind, const std::string& id,

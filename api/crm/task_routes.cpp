@@ -88,6 +88,7 @@ void add_task_routes(router& routes, crm_services& services) {
             "Give a task to another assignee", [](request_scope& scope) {
               return body_command<task_command>(scope, {"assignee_id"}, [&](const json_object& o) {
                 const auto assignee = read_id<user_id>(o, "assignee_id");
+                ensure_visible<task_aggregate>(scope, task_of(scope).value);
                 scope.check_owner(assignee, "assignee_id");
                 return reassign_task{task_of(scope), assignee};
               });

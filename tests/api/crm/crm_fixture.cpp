@@ -83,7 +83,7 @@ crm_fixture::crm_fixture(std::unique_ptr<infra::event_store> store)
                           std::chrono::system_clock::now());
                     },
                 .new_id = [] { return infra::new_uuid_v7(); },
-                .hasher = nullptr,
+                .hasher = &hasher_,
                 .max_wait = 2s},
       pool_({.name = "crm-test", .threads = 4, .queue_limit = 1024}, &metrics_) {
   directory_.start();

@@ -21,6 +21,7 @@
 #include "api/router.hpp"
 #include "api/server.hpp"
 #include "commands/command_handler.hpp"
+#include "infra/crypto/password_hasher.hpp"
 #include "infra/event_store.hpp"
 #include "infra/metrics.hpp"
 #include "infra/worker_pool.hpp"
@@ -92,6 +93,7 @@ class crm_fixture {
   std::string created_id(const reply& r);
 
   std::unique_ptr<infra::event_store> store_;
+  infra::crypto::password_hasher hasher_{infra::crypto::kOwaspMinimum};
   commands::command_handler handler_;
   api::crm::memory_directory directory_;
   api::crm::crm_services services_;

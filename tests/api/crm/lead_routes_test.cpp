@@ -22,8 +22,8 @@ TEST_CASE_TEMPLATE("leads: details, status flow and scoring over HTTP", B, sqlit
   check_problem(f.call("POST", path + "/qualify", rep), 409, "invalid-state", "status");
   check_problem(f.call("PATCH", path, rep, R"({"source":"carrier pigeon"})"), 422, "validation",
                 "source");
-  check_problem(f.call("POST", path + "/score", rep, R"({"score":101})"), 422, "validation",
-                "score");
+  check_problem(f.call("POST", path + "/score", rep, R"({"score":101,"model":"v1"})"), 422,
+                "validation", "score");
   check_problem(f.call("POST", path + "/disqualify", rep, R"({})"), 422, "validation", "reason");
   CHECK(f.head() == head);
 
