@@ -150,31 +150,83 @@ std::string_view category_of(std::string_view stream_id, std::string_view& id) {
 
 }  // namespace
 
-memory_directory::memory_directory(infra::event_store& store) : store_(store) {}
+memory_directory::memory_directory(infra::event_store& store, memory_directory_options options)
+    : store_(store), options_(options) {}
 
 memory_directory::~memory_directory() {
   stop();
 }
 
 void memory_directory::start() {
+  std::lock_guard lock(supervisor_mutex_);
+  subscribe();
+  supervisor_ = std::thread([this] { supervise(); });
+}
+
+// Under supervisor_mutex_.
+void memory_directory::subscribe() {
   subscription_ = store_.subscribe_all(
       position_.load(), [this](const infra::recorded_event& event) { apply(event); },
       [this](std::exception_ptr error) {
         std::string what = "unknown error";
+        bool transient = false;
         try {
           std::rethrow_exception(error);
+        } catch (const infra::store_unavailable& e) {
+          what = e.what();
+          transient = true;
         } catch (const std::exception& e) {
           what = e.what();
         } catch (...) {
         }
-        spdlog::error("CRM read side stopped at position {}: {}", position_.load(), what);
-        std::unique_lock lock(mutex_);
-        failure_ = what;
+        spdlog::error("CRM read side stopped at position {}: {}{}", position_.load(), what,
+                      transient ? "; subscribing again" : "");
+        {
+          std::unique_lock lock(mutex_);
+          failure_ = what;
+        }
+        if (transient) {
+          std::lock_guard lock(supervisor_mutex_);
+          retry_ = true;
+          supervisor_wake_.notify_all();
+        }
       });
 }
 
+// Subscribes again after a store failure, from the position reached, until stopped.
+void memory_directory::supervise() {
+  std::unique_lock lock(supervisor_mutex_);
+  while (!stopping_) {
+    supervisor_wake_.wait(lock, [this] { return stopping_ || retry_; });
+    if (stopping_) return;
+    if (supervisor_wake_.wait_for(lock, options_.retry_delay, [this] { return stopping_; })) return;
+    retry_ = false;
+    // The old subscription's thread has ended (it reported the failure); joining it is immediate.
+    auto old = std::move(subscription_);
+    lock.unlock();
+    old.reset();
+    lock.lock();
+    if (stopping_) return;
+    subscribe();
+    ++restarts_;
+    std::unique_lock state(mutex_);
+    failure_.reset();
+  }
+}
+
 void memory_directory::stop() {
-  subscription_.reset();
+  std::unique_ptr<infra::subscription> subscription;
+  {
+    std::lock_guard lock(supervisor_mutex_);
+    stopping_ = true;
+    supervisor_wake_.notify_all();
+  }
+  if (supervisor_.joinable()) supervisor_.join();
+  {
+    std::lock_guard lock(supervisor_mutex_);
+    subscription = std::move(subscription_);
+  }
+  subscription.reset();
 }
 
 std::optional<std::string> memory_directory::failure() const {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "api/crm/crm_queries.hpp"
@@ -17,10 +18,16 @@
 
 namespace realmkit::api::crm {
 
+struct memory_directory_options {
+  // After the store fails under the subscription (infra::store_unavailable), how long to wait
+  // before subscribing again from the position reached. A corrupt event stops it for good.
+  std::chrono::milliseconds retry_delay{1'000};
+};
+
 class memory_directory final : public crm_queries {
  public:
   // The store must outlive the directory. Nothing is read before start().
-  explicit memory_directory(infra::event_store& store);
+  explicit memory_directory(infra::event_store& store, memory_directory_options options = {});
   // Stops following the store.
   ~memory_directory() override;
   memory_directory(const memory_directory&) = delete;
@@ -39,8 +46,11 @@ class memory_directory final : public crm_queries {
   void apply(const infra::recorded_event& event);
 
   // Why the subscription stopped (a corrupt event, a store failure); nullopt while healthy. The
-  // read side then stays at its position: readiness checks report it.
+  // read side then stays at its position, readiness checks report it, and after a store failure
+  // it subscribes again (retry_delay later) and clears the failure.
   std::optional<std::string> failure() const;
+  // How many times the subscription was started again after a store failure.
+  std::uint64_t restarts() const { return restarts_.load(); }
 
   std::optional<user_view> find_user(std::string_view id) const override;
   std::optional<team_view> find_team(std::string_view id) const override;
@@ -111,7 +121,17 @@ class memory_directory final : public crm_queries {
   mutable std::mutex position_mutex_;  // pairs with position_changed_; position_ is atomic
   mutable std::condition_variable position_changed_;
 
+  void subscribe();
+  void supervise();
+
+  const memory_directory_options options_;
+  std::mutex supervisor_mutex_;  // guards subscription_, stopping_ and retry_
+  std::condition_variable supervisor_wake_;
+  bool stopping_ = false;
+  bool retry_ = false;  // the subscription stopped on a store failure: subscribe again
   std::unique_ptr<infra::subscription> subscription_;
+  std::atomic<std::uint64_t> restarts_{0};
+  std::thread supervisor_;
 };
 
 }  // namespace realmkit::api::crm
