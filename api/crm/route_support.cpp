@@ -89,6 +89,8 @@ request_scope::request_scope(crm_services& services, const http_request& request
 }
 
 std::optional<std::string> request_scope::team_of(const domain::user_id& user) const {
+  // The common case, one lookup: a user the read side knows, in a team.
+  if (auto team = services_.queries.team_of(user.value)) return team;
   return facts_of(services_, user).team;
 }
 
