@@ -10,6 +10,16 @@ namespace {
 
 constexpr std::size_t kMaxIdempotencyKeyLength = 255;
 
+// The answer shapes every command and every list shares, for the OpenAPI document.
+constexpr const char* kCommandSchema =
+    R"({"type":"object","required":["id","stream_id","version","position"],"properties":{)"
+    R"("id":{"type":"string"},"stream_id":{"type":"string"},"version":{"type":"integer"},)"
+    R"("position":{"type":"integer"}}})";
+constexpr const char* kListSchema =
+    R"({"type":"object","required":["items","next_cursor","position"],"properties":{)"
+    R"("items":{"type":"array","items":{"type":"object"}},)"
+    R"("next_cursor":{"type":["string","null"]},"position":{"type":"integer"}}})";
+
 std::optional<std::int64_t> parse_int(std::string_view text) {
   std::int64_t value = 0;
   const auto* end = text.data() + text.size();
@@ -140,6 +150,13 @@ void add_route(router& routes, crm_services& services, std::string method, std::
   r.permission = std::string(auth::to_string(permission));
   r.summary = std::move(summary);
   r.blocking = true;
+  const bool collection = r.pattern.find('{') == std::string::npos;
+  if (r.method == "GET") {
+    if (collection) r.response_schema = kListSchema;
+  } else {
+    r.response_schema = kCommandSchema;
+    if (r.method == "POST" && collection) r.success_status = 201;
+  }
   r.handle = [&services, permission, handle = std::move(handle)](const http_request& request) {
     request_scope scope(services, request);
     // The guard checks the permission too; checking here keeps the routes safe behind any guard.

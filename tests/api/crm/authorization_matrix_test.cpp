@@ -731,6 +731,16 @@ TEST_CASE("the matrix has a scenario for every CRM route and a route for every s
     CHECK_MESSAGE(api::auth::permission_from_string(route.permission).has_value(), route.name,
                   " carries no known permission");
     CHECK_FALSE(route.anonymous);
+    CHECK(route.blocking);
+    // What the OpenAPI document says of the answer: creates are 201, commands and lists have
+    // their shared shapes.
+    const bool collection = route.pattern.find('{') == std::string::npos;
+    CHECK(route.success_status == (route.method == "POST" && collection ? 201 : 200));
+    if (route.method != "GET" || collection) {
+      rapidjson::Document schema;
+      schema.Parse(route.response_schema.c_str());
+      CHECK_MESSAGE((!schema.HasParseError() && schema.IsObject()), route.name);
+    }
   }
   for (const auto& [name, s] : table) CHECK_MESSAGE(routed.count(name) == 1, "no route ", name);
 }
