@@ -261,7 +261,8 @@ void http_session::on_request() {
   auto summary = request_summary::of(request, start);
   if (prepared.response) {
     complete(id, summary, std::move(*prepared.response));
-  } else if (!prepared.matched->blocking) {
+  } else if (!prepared.matched->blocking ||
+             (prepared.matched->runs_inline && prepared.matched->runs_inline(request))) {
     complete(id, summary, state_.pipeline.run(*prepared.matched, request));
   } else {
     run_blocking(id, *prepared.matched, std::move(request), std::move(summary));

@@ -24,6 +24,10 @@ struct route {
   // True for handlers that block (database calls): they run on the worker pool, never on an I/O
   // thread. False only for handlers that finish in microseconds without I/O.
   bool blocking = true;
+  // For a blocking route whose requests mostly do not block (reads from memory that wait only
+  // when asked to): when set and true for a request, that request runs on the I/O thread,
+  // saving two thread hand-offs. It must decide from the request alone, in microseconds.
+  std::function<bool(const http_request&)> runs_inline;
   bool anonymous = false;  // true: served without authentication (login, health, metrics)
   std::string permission;  // the permission the route requires ("deal:edit"); empty: none
   std::string summary;     // one line for the OpenAPI document

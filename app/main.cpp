@@ -84,7 +84,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   serve_cmd->add_option("--io-threads", serving.io_threads, "network threads")
       ->check(CLI::Range(1, 64));
-  serve_cmd->add_option("--db-threads", serving.db_threads, "threads for database work")
+  serve_cmd
+      ->add_option("--db-threads", serving.db_threads,
+                   "threads for database work (commands in flight at once)")
       ->check(CLI::Range(1, 256));
   serve_cmd->add_option("--cors-origin", serving.cors_origins,
                         "an origin allowed to call the API from a browser (repeatable; env "

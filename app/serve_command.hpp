@@ -13,7 +13,9 @@ struct serve_options {
   std::string host = "0.0.0.0";
   int port = 8080;
   std::size_t io_threads = 2;
-  std::size_t db_threads = 8;
+  // Each command blocks its worker thread until its append is durable, and group commit shares
+  // one flush among the appends waiting together: the pool bounds how many can wait together.
+  std::size_t db_threads = 64;
   std::vector<std::string> cors_origins;
   bool cors_credentials = false;  // browsers send cookies cross-origin only with this
   // "kid=<base64url secret>,..." (REALMKIT_JWT_KEYS, --jwt-keys); empty: generated and kept.

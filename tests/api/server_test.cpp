@@ -468,6 +468,40 @@ TEST_CASE("a saturated worker pool answers 503 with Retry-After, never blocking 
   CHECK(second.read_reply().status == 200);
 }
 
+TEST_CASE("a blocking route's requests that it says will not block run on the I/O thread") {
+  gate hold;
+  test_server s(
+      [&](api::router& r) {
+        auto route = make_route(
+            "GET", "/db", "db",
+            [&](const api::http_request& request) {
+              if (request.header("X-Quick") == nullptr) hold.enter();
+              return api::http_response::json(200, "{}");
+            },
+            true);
+        route.runs_inline = [](const api::http_request& request) {
+          return request.header("X-Quick") != nullptr;
+        };
+        r.add(std::move(route));
+      },
+      server_setup{.pool = {.threads = 1, .queue_limit = 1}});
+  http_connection first(s.port());
+  http_connection second(s.port());
+  http_connection third(s.port());
+  first.send(raw_request("GET", "/db"));
+  REQUIRE(hold.wait_entered(1));  // the only worker is busy
+  second.send(raw_request("GET", "/db"));
+  REQUIRE(eventually([&] { return s.pool().queue_depth() == 1; }));  // the queue is full
+
+  // The pool cannot take it, so only the I/O thread can answer this one.
+  CHECK(third.request("GET", "/db", {{"X-Quick", "1"}}).status == 200);
+  CHECK(third.request("GET", "/db").status == 503);
+
+  hold.open();
+  CHECK(first.read_reply().status == 200);
+  CHECK(second.read_reply().status == 200);
+}
+
 TEST_CASE("graceful stop: refuses new connections, finishes the in-flight request, then closes") {
   gate hold;
   std::atomic<int> calls = 0;
