@@ -32,23 +32,7 @@ std::string payload(const std::vector<std::pair<std::string, std::string>>& chan
       {"iat", std::to_string(kNow)}, {"jti", "\"t-1\""},
       {"role", "\"admin\""},
   };
-  for (const auto& [name, value] : changes) {
-    bool replaced = false;
-    for (auto& claim : claims) {
-      if (claim.first == name) {
-        claim.second = value;
-        replaced = true;
-      }
-    }
-    if (!replaced) claims.emplace_back(name, value);
-  }
-  std::string json = "{";
-  for (const auto& [name, value] : claims) {
-    if (value.empty()) continue;
-    if (json.size() > 1) json += ',';
-    json += '"' + name + "\":" + value;
-  }
-  return json + "}";
+  return testing::claims_json(std::move(claims), changes);
 }
 
 const std::string kHeader = R"({"alg":"HS256","typ":"JWT","kid":"k1"})";
