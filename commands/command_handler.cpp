@@ -77,11 +77,13 @@ outcome command_handler::run(const command_metadata& meta, const decide_fn& deci
     }
 
     if (writes.empty()) {
-      // A no-op: nothing to append; answer with the primary stream as it stands.
+      // A no-op: nothing to append; answer with the primary stream as it stands, and the
+      // position of its last event, so that a read with that min_position shows this state.
       command_result result;
       if (auto* primary = uow.find(uow.primary_stream_)) {
         result.stream_id = primary->stream_id;
         result.version = primary->loaded_version;
+        result.position = primary->loaded_position;
       }
       return result;
     }

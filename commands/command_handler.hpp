@@ -109,6 +109,7 @@ class unit_of_work {
     std::string stream_id;
     std::shared_ptr<void> state;  // loaded<State> of the aggregate, owned by this unit
     std::int64_t loaded_version = 0;
+    std::int64_t loaded_position = 0;  // of the stream's last event as loaded
     std::vector<infra::new_event> pending;
     // Publishes the folded state to the cache once the append has committed.
     std::function<void(aggregate_cache&, std::int64_t version, std::int64_t position)> publish;
@@ -204,6 +205,7 @@ const loaded<typename Aggregate::state>& unit_of_work::load(std::string_view agg
   entry e;
   e.stream_id = stream;
   e.loaded_version = state->version;
+  e.loaded_position = state->last_position;
   e.state = state;
   e.publish = [stream, state](aggregate_cache& cache, std::int64_t version, std::int64_t position) {
     auto copy = std::make_shared<loaded_type>(*state);

@@ -104,6 +104,8 @@ TEST_CASE_TEMPLATE("a rejected or no-op command appends nothing", B, sqlite_back
   auto same_stage = move(handler, "d1", kLead);
   REQUIRE(same_stage.ok());
   CHECK(same_stage.result().version == 1);
+  // The position of the deal's last event: a read at that min_position shows this state.
+  CHECK(same_stage.result().position == head);
 
   auto missing = move(handler, "ghost", kLead);
   REQUIRE_FALSE(missing.ok());
