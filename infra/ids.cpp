@@ -1,22 +1,50 @@
 #include "infra/ids.hpp"
 
+#include <pthread.h>
 #include <sodium.h>
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 namespace realmkit::infra {
 namespace {
 
+// Bumped in a forked child, so that its threads draw fresh bytes instead of repeating the
+// parent's buffered ones.
+std::atomic<std::uint64_t> fork_generation{0};
+
 void ensure_sodium() {
   static const bool ready = [] {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+    ::pthread_atfork(nullptr, nullptr,
+                     [] { fork_generation.fetch_add(1, std::memory_order_relaxed); });
     return true;
   }();
   (void)ready;
+}
+
+// Random bytes from the system's CSPRNG, drawn 4 KiB at a time per thread: a getrandom system
+// call for every id cost more than the rest of making it.
+void random_bytes(unsigned char* out, std::size_t n) {
+  struct pool {
+    std::array<unsigned char, 4096> bytes{};
+    std::size_t used = 4096;
+    std::uint64_t generation = 0;
+  };
+  thread_local pool p;
+  const auto generation = fork_generation.load(std::memory_order_relaxed);
+  if (p.used + n > p.bytes.size() || p.generation != generation) {
+    randombytes_buf(p.bytes.data(), p.bytes.size());
+    p.used = 0;
+    p.generation = generation;
+  }
+  std::memcpy(out, p.bytes.data() + p.used, n);
+  sodium_memzero(p.bytes.data() + p.used, n);  // handed out once, and not kept
+  p.used += n;
 }
 
 }  // namespace
@@ -28,7 +56,7 @@ std::string new_uuid_v7() {
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count());
   std::array<unsigned char, 16> b{};
-  randombytes_buf(b.data(), b.size());
+  random_bytes(b.data() + 6, b.size() - 6);  // the first 6 bytes are the time
   for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
   b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0F));  // version 7
   b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3F));  // RFC 4122 variant
