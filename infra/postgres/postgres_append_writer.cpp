@@ -224,6 +224,7 @@ void append_writer::ensure_connection() {
   if (connection_ && still_connected(*connection_)) return;
   if (connection_) spdlog::warn("PostgreSQL writer for schema {} reconnects", options_.schema);
   connection_.reset();
+  forget();
   auto connection = open_connection(options_, "writer");
   prepare_session(*connection);
   connection_ = std::move(connection);
@@ -282,6 +283,10 @@ void append_writer::write_transaction(std::span<queued* const> batch) {
     }
   }
 
+  if (auto state = cached_state(requests)) {
+    if (write_optimistically(batch, requests, std::move(*state))) return;
+  }
+
   // A nontransaction with an explicit BEGIN, so that BEGIN rides with the lock statement.
   bool in_transaction = false;
   try {
@@ -312,10 +317,12 @@ void append_writer::write_transaction(std::span<queued* const> batch) {
       }
     }
 
+    const auto loaded_last = state.last_position;
     append_plan plan(std::move(state), requests);
     if (plan.empty()) {
       tx.exec("ROLLBACK");  // nothing to write: every append was replayed or refused
       in_transaction = false;
+      known_last_ = loaded_last;
     } else {
       auto write = write_sql(tx, plan);
       if (options_.before_commit) {
@@ -334,14 +341,10 @@ void append_writer::write_transaction(std::span<queued* const> batch) {
       in_transaction = false;
     }
 
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const auto& outcome = plan.outcomes()[i];
-      batch[i]->error = outcome.error;
-      batch[i]->has_result = outcome.result.has_value();
-      if (outcome.result) batch[i]->result = *outcome.result;
-      batch[i]->committed = true;
-    }
+    if (!plan.empty()) remember(plan);
+    answer(batch, plan);
   } catch (...) {
+    forget();
     if (in_transaction && !connection_lost(connection)) {
       try {
         pqxx::nontransaction rollback(connection, "rollback");
@@ -352,6 +355,110 @@ void append_writer::write_transaction(std::span<queued* const> batch) {
     }
     throw;
   }
+}
+
+void append_writer::answer(std::span<queued* const> batch, const append_plan& plan) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& outcome = plan.outcomes()[i];
+    batch[i]->error = outcome.error;
+    batch[i]->has_result = outcome.result.has_value();
+    if (outcome.result) batch[i]->result = *outcome.result;
+    batch[i]->committed = true;
+  }
+}
+
+void append_writer::remember(const append_plan& plan) {
+  known_last_ = plan.last_position();
+  if (known_versions_.size() > kMaxKnownStreams) known_versions_.clear();
+  for (const auto& [stream, version] : plan.stream_versions()) known_versions_[stream] = version;
+}
+
+void append_writer::forget() {
+  known_last_.reset();
+  known_versions_.clear();
+}
+
+// The state the batch's decisions need, from what this writer itself committed last, when that
+// suffices: every stream's version is known, or the append expects the stream not to exist.
+// Whether nobody else appended since is checked by the write itself (see write_optimistically).
+std::optional<batch_state> append_writer::cached_state(
+    std::span<const append_request> requests) const {
+  if (!known_last_) return std::nullopt;
+  batch_state state;
+  state.last_position = *known_last_;
+  for (const auto& request : requests) {
+    for (const auto& write : request.writes) {
+      const auto known = known_versions_.find(write.stream_id);
+      if (known != known_versions_.end()) {
+        state.stream_versions[write.stream_id] = known->second;
+      } else if (write.expected && *write.expected == 0) {
+        state.stream_versions.emplace(write.stream_id, 0);
+      } else {
+        return std::nullopt;
+      }
+    }
+  }
+  return state;
+}
+
+// One round trip instead of two: lock, write and commit in one message, decided on the cached
+// state. If anyone else appended since this writer's last commit, the cached head is behind and
+// the first position collides with theirs; a cached stream version that is behind collides on
+// (stream_id, stream_version); a new stream that exists collides on its version 1; a retried
+// event id or a used idempotency key collides on its unique key. Every collision aborts the
+// transaction before anything is visible, and the batch then takes the full path, which loads
+// the state. False when it did not commit (nothing is written then).
+bool append_writer::write_optimistically(std::span<queued* const> batch,
+                                         std::span<const append_request> requests,
+                                         batch_state state) {
+  append_plan plan(std::move(state), requests);
+  if (plan.empty()) return false;
+  for (const auto& outcome : plan.outcomes()) {
+    // A refusal on cached state might be wrong (the cache may be behind): let the store decide.
+    if (outcome.error || outcome.result->replayed) return false;
+  }
+  auto& connection = *connection_;
+  bool in_transaction = false;
+  try {
+    pqxx::nontransaction tx(connection, "append");
+    in_transaction = true;
+    auto write = kBeginAndLock + write_sql(tx, plan);
+    if (options_.before_commit) {
+      tx.exec(write, "lock_and_write");
+      options_.before_commit(
+          pending_commit{plan.first_position(), plan.last_position(), plan.written_appends()});
+      write = "COMMIT";
+    } else {
+      write += "; COMMIT";
+    }
+    try {
+      tx.exec(write, "write_and_commit");
+    } catch (const pqxx::broken_connection& e) {
+      throw pqxx::in_doubt_error(std::string("the connection broke during COMMIT: ") + e.what());
+    }
+    in_transaction = false;
+  } catch (const pqxx::unique_violation&) {
+    forget();
+    if (in_transaction && !connection_lost(connection)) {
+      pqxx::nontransaction rollback(connection, "rollback");
+      rollback.exec("ROLLBACK");
+    }
+    return false;
+  } catch (...) {
+    forget();
+    if (in_transaction && !connection_lost(connection)) {
+      try {
+        pqxx::nontransaction rollback(connection, "rollback");
+        rollback.exec("ROLLBACK");
+      } catch (const std::exception&) {
+        connection_.reset();  // the session's state is unknown: start over
+      }
+    }
+    throw;
+  }
+  remember(plan);
+  answer(batch, plan);
+  return true;
 }
 
 std::string append_writer::write_sql(pqxx::nontransaction& tx, const append_plan& plan) const {

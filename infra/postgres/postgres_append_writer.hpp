@@ -12,6 +12,7 @@
 #include <pqxx/pqxx>
 #include <span>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "infra/group_commit.hpp"
@@ -58,11 +59,22 @@ class append_writer {
   void write_batch(std::span<queued* const> batch);
   void write_transaction(std::span<queued* const> batch);
   void ensure_connection();
+  std::optional<batch_state> cached_state(std::span<const append_request> requests) const;
+  bool write_optimistically(std::span<queued* const> batch,
+                            std::span<const append_request> requests, batch_state state);
+  void answer(std::span<queued* const> batch, const append_plan& plan);
+  void remember(const append_plan& plan);
+  void forget();
   // The statement that writes everything the plan accepted.
   std::string write_sql(pqxx::nontransaction& tx, const append_plan& plan) const;
 
   const postgres_store_options& options_;
   std::unique_ptr<pqxx::connection> connection_;  // used by the writer thread only
+  // What this writer committed last (writer thread only): the head after it and the versions
+  // of the streams it wrote, trusted only as far as write_optimistically checks them.
+  std::optional<std::int64_t> known_last_;
+  std::unordered_map<std::string, std::int64_t> known_versions_;
+  static constexpr std::size_t kMaxKnownStreams = 100'000;
   commit_flusher flusher_;
 
   group_commit_queue queue_;

@@ -448,6 +448,46 @@ TEST_SUITE("postgres event store") {
     }
   }
 
+  TEST_CASE("a writer deciding on what it committed last notices every append made since") {
+    auto options = fresh_postgres_options();
+    postgres_event_store a(options);
+    auto other = options;
+    other.drop_schema_on_close = false;
+    postgres_event_store b(other);
+
+    CHECK(a.append(write("s", kNoStream, {event("a1")})).position == 1);
+    CHECK(b.append(write("s", 1, {event("b1")})).position == 2);
+    // a still takes s to be at version 1 and the head at 1.
+    try {
+      a.append(write("s", 1, {event("a2")}));
+      FAIL("a stale expected version was accepted");
+    } catch (const wrong_expected_version& e) {
+      CHECK(e.actual() == 2);
+    }
+    CHECK(a.append(write("s", 2, {event("a2")})).streams[0].version == 3);
+    const auto any = b.append(write("s", std::nullopt, {event("b2")}));
+    CHECK(any.streams[0].version == 4);
+    CHECK(any.position == 4);
+
+    // A stream that b created is not new to a.
+    b.append(write("u", kNoStream, {event("b3")}));
+    CHECK_THROWS_AS(a.append(write("u", kNoStream, {event("a3")})), wrong_expected_version);
+
+    // A retry answers the original result, though a's own cache says the stream moved on.
+    const auto first = a.append(write("t", kNoStream, {event("a4"), event("a5")}));
+    const auto retry = a.append(write("t", kNoStream, {event("a4"), event("a5")}));
+    CHECK(retry.replayed);
+    CHECK(retry.position == first.position);
+
+    const auto all = a.read_all(0, 100);
+    REQUIRE(all.size() == 7);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      CHECK(all[i].global_position == static_cast<std::int64_t>(i) + 1);
+    }
+    CHECK(a.stream_version("s") == 4);
+    CHECK(b.stream_version("t") == 2);
+  }
+
   TEST_CASE("a committed append is answered and shown to log readers only once flushed") {
     auto options = fresh_postgres_options();
     std::mutex mutex;  // guards held, entered and verdict
