@@ -324,20 +324,7 @@ void append_writer::write_transaction(std::span<queued* const> batch) {
       in_transaction = false;
       known_last_ = loaded_last;
     } else {
-      auto write = write_sql(tx, plan);
-      if (options_.before_commit) {
-        tx.exec(write, "write_batch");
-        options_.before_commit(
-            pending_commit{plan.first_position(), plan.last_position(), plan.written_appends()});
-        write = "COMMIT";
-      } else {
-        write += "; COMMIT";
-      }
-      try {
-        tx.exec(write, "write_and_commit");
-      } catch (const pqxx::broken_connection& e) {
-        throw pqxx::in_doubt_error(std::string("the connection broke during COMMIT: ") + e.what());
-      }
+      write_and_commit(tx, plan, write_sql(tx, plan));
       in_transaction = false;
     }
 
@@ -345,15 +332,39 @@ void append_writer::write_transaction(std::span<queued* const> batch) {
     answer(batch, plan);
   } catch (...) {
     forget();
-    if (in_transaction && !connection_lost(connection)) {
-      try {
-        pqxx::nontransaction rollback(connection, "rollback");
-        rollback.exec("ROLLBACK");
-      } catch (const std::exception&) {
-        connection_.reset();  // the session's state is unknown: start over
-      }
-    }
+    if (in_transaction) roll_back();
     throw;
+  }
+}
+
+// Sends the rows (with whatever `write` starts with) and the COMMIT: in one message, or around
+// the before_commit hook when a test holds the transaction open there.
+void append_writer::write_and_commit(pqxx::nontransaction& tx, const append_plan& plan,
+                                     std::string write) {
+  if (options_.before_commit) {
+    tx.exec(write, "write_batch");
+    options_.before_commit(
+        pending_commit{plan.first_position(), plan.last_position(), plan.written_appends()});
+    write = "COMMIT";
+  } else {
+    write += "; COMMIT";
+  }
+  try {
+    tx.exec(write, "write_and_commit");
+  } catch (const pqxx::broken_connection& e) {
+    throw pqxx::in_doubt_error(std::string("the connection broke during COMMIT: ") + e.what());
+  }
+}
+
+// Ends a transaction that failed; when even that fails, the session's state is unknown and the
+// connection is dropped, to be reopened for the next batch.
+void append_writer::roll_back() {
+  if (!connection_ || connection_lost(*connection_)) return;
+  try {
+    pqxx::nontransaction rollback(*connection_, "rollback");
+    rollback.exec("ROLLBACK");
+  } catch (const std::exception&) {
+    connection_.reset();
   }
 }
 
@@ -417,43 +428,16 @@ bool append_writer::write_optimistically(std::span<queued* const> batch,
     // A refusal on cached state might be wrong (the cache may be behind): let the store decide.
     if (outcome.error || outcome.result->replayed) return false;
   }
-  auto& connection = *connection_;
-  bool in_transaction = false;
   try {
-    pqxx::nontransaction tx(connection, "append");
-    in_transaction = true;
-    auto write = kBeginAndLock + write_sql(tx, plan);
-    if (options_.before_commit) {
-      tx.exec(write, "lock_and_write");
-      options_.before_commit(
-          pending_commit{plan.first_position(), plan.last_position(), plan.written_appends()});
-      write = "COMMIT";
-    } else {
-      write += "; COMMIT";
-    }
-    try {
-      tx.exec(write, "write_and_commit");
-    } catch (const pqxx::broken_connection& e) {
-      throw pqxx::in_doubt_error(std::string("the connection broke during COMMIT: ") + e.what());
-    }
-    in_transaction = false;
+    pqxx::nontransaction tx(*connection_, "append");
+    write_and_commit(tx, plan, kBeginAndLock + write_sql(tx, plan));
   } catch (const pqxx::unique_violation&) {
     forget();
-    if (in_transaction && !connection_lost(connection)) {
-      pqxx::nontransaction rollback(connection, "rollback");
-      rollback.exec("ROLLBACK");
-    }
+    roll_back();
     return false;
   } catch (...) {
     forget();
-    if (in_transaction && !connection_lost(connection)) {
-      try {
-        pqxx::nontransaction rollback(connection, "rollback");
-        rollback.exec("ROLLBACK");
-      } catch (const std::exception&) {
-        connection_.reset();  // the session's state is unknown: start over
-      }
-    }
+    roll_back();
     throw;
   }
   remember(plan);

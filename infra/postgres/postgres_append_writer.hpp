@@ -62,6 +62,8 @@ class append_writer {
   std::optional<batch_state> cached_state(std::span<const append_request> requests) const;
   bool write_optimistically(std::span<queued* const> batch,
                             std::span<const append_request> requests, batch_state state);
+  void write_and_commit(pqxx::nontransaction& tx, const append_plan& plan, std::string write);
+  void roll_back();
   void answer(std::span<queued* const> batch, const append_plan& plan);
   void remember(const append_plan& plan);
   void forget();
