@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_support.hpp"
 #include "infra/ids.hpp"
 #include "infra/store_factory.hpp"
 
@@ -23,6 +24,8 @@ using namespace realmkit;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
+
+using realmkit::bench::percentile;
 
 struct case_result {
   std::string backend;
@@ -37,13 +40,6 @@ struct case_result {
   double p99_ms = 0;
   double max_ms = 0;
 };
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
-}
 
 case_result run_case(infra::event_store& store, const std::string& backend, int writers,
                      int per_commit, double seconds) {

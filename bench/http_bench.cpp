@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_support.hpp"
+
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -33,6 +35,8 @@ using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
+
+using realmkit::bench::percentile;
 
 struct settings {
   std::string host = "127.0.0.1";
@@ -256,13 +260,6 @@ class connection : public std::enable_shared_from_this<connection> {
   std::size_t turn_ = 0;
   clock_type::time_point started_;
 };
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
-}
 
 struct case_result {
   std::string name;
