@@ -51,9 +51,12 @@ void commit_flusher::hand_over(const std::vector<flush_waiter*>& batch) {
 }
 
 std::int64_t commit_flusher::flush(pqxx::connection& connection, const std::string& channel) {
+  // Whatever the server's default: this commit is the one that must wait for the disk. A session
+  // setting, so it costs a round trip once per connection, not per flush.
+  if (connection.get_variable("synchronous_commit") != "on") {
+    connection.set_variable("synchronous_commit", "on");
+  }
   pqxx::nontransaction tx(connection, "flush");
-  // Whatever the server's default: this commit is the one that must wait for the disk.
-  tx.exec("SET synchronous_commit = on");
   return tx.exec_params1(kFlushSql, channel)[0].as<std::int64_t>();
 }
 
@@ -62,6 +65,7 @@ void commit_flusher::ensure_connection() {
   if (connection_) spdlog::warn("PostgreSQL flusher for schema {} reconnects", options_.schema);
   connection_.reset();
   connection_ = open_connection(options_, "flusher");
+  connection_->set_variable("synchronous_commit", "on");
 }
 
 void commit_flusher::run() {
