@@ -42,13 +42,13 @@ struct case_result {
 };
 
 case_result run_case(infra::event_store& store, const std::string& backend, int writers,
-                     int per_commit, double seconds) {
+                     int per_commit, double warmup, double seconds) {
   // A realistic event: a stage move of about 200 bytes with its metadata.
   const std::string data =
       R"({"deal_id":"0193a0f4-7c3e-7d6a-9f1e-2b8c4d5e6f70","pipeline_id":"0193a0f4-7c3e-7d6a-9f1e-2b8c4d5e6f71","from_stage_id":"s1","to_stage_id":"s2","at":"2026-11-27T12:00:00.000000Z"})";
   const std::string metadata =
       R"({"actor":"0193a0f4-7c3e-7d6a-9f1e-2b8c4d5e6f72","correlation_id":"bench","causation_id":"","idempotency_key":"","ip":"127.0.0.1"})";
-  std::atomic<bool> go{false}, stop{false};
+  std::atomic<bool> go{false}, recording{false}, stop{false};
   std::vector<std::vector<double>> latencies(static_cast<std::size_t>(writers));
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
@@ -80,13 +80,18 @@ case_result run_case(infra::event_store& store, const std::string& backend, int 
           version = store.stream_version(stream);
           continue;
         }
-        lat.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
+        if (recording.load(std::memory_order_relaxed)) {
+          lat.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
+        }
         ++commits_in_stream;
       }
     });
   }
-  const auto start = clock_type::now();
+  // Caches, indexes and the log's files reach their steady state before anything is counted.
   go = true;
+  std::this_thread::sleep_for(std::chrono::duration<double>(warmup));
+  const auto start = clock_type::now();
+  recording = true;
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& t : threads) t.join();
@@ -166,6 +171,7 @@ int main(int argc, char** argv) {
   std::vector<int> writers{1, 8, 64};
   std::vector<int> sizes{1, 10};
   double seconds = 5;
+  double warmup = 2;
   std::string out_path = "build/bench/append.json";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -185,11 +191,14 @@ int main(int argc, char** argv) {
       sizes = parse_list(next());
     else if (a == "--seconds")
       seconds = std::stod(next());
+    else if (a == "--warmup")
+      warmup = std::stod(next());
     else if (a == "--out")
       out_path = next();
     else {
       std::cerr << "usage: realmkit_bench_append [--sqlite] [--sqlite-dir DIR] [--postgres URL]\n"
-                   "  [--writers 1,8,64] [--events-per-commit 1,10] [--seconds 5] [--out FILE]\n";
+                   "  [--writers 1,8,64] [--events-per-commit 1,10] [--seconds 5] [--warmup 2]\n"
+                   "  [--out FILE]\n";
       return 2;
     }
   }
@@ -209,7 +218,7 @@ int main(int argc, char** argv) {
         config.data_dir = sqlite_dir + "/w" + std::to_string(w) + "-n" + std::to_string(size);
         std::filesystem::remove_all(config.data_dir);
         auto store = infra::open_event_store(config);
-        auto r = run_case(*store, name, w, size, seconds);
+        auto r = run_case(*store, name, w, size, warmup, seconds);
         std::printf("%-9s %8d %7d %12.0f %12.0f %9.2f %9.2f %9.2f\n", r.backend.c_str(), r.writers,
                     r.events_per_commit, r.events_per_second, r.commits_per_second, r.p50_ms,
                     r.p99_ms, r.max_ms);
