@@ -198,7 +198,7 @@ void append_writer::run() {
         failed.push_back(q);
       }
     }
-    if (!committed.empty()) flusher_.hand_over(committed);
+    if (!committed.empty()) flusher_.hand_over(std::span<flush_waiter* const>(committed));
     wake_as_tree(std::span<queued* const>(failed));
   }
 }
@@ -255,7 +255,6 @@ void append_writer::write_batch(std::span<queued* const> batch) {
   }
   for (auto* request : batch) {
     request->error = failure;
-    request->has_result = false;
     request->committed = false;
   }
 }
@@ -372,7 +371,6 @@ void append_writer::answer(std::span<queued* const> batch, const append_plan& pl
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& outcome = plan.outcomes()[i];
     batch[i]->error = outcome.error;
-    batch[i]->has_result = outcome.result.has_value();
     if (outcome.result) batch[i]->result = *outcome.result;
     batch[i]->committed = true;
   }

@@ -1,6 +1,5 @@
 #include "infra/postgres/postgres_commit_flusher.hpp"
 
-#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include "infra/postgres/postgres_connection.hpp"
@@ -26,29 +25,8 @@ commit_flusher::commit_flusher(const postgres_store_options& options,
                                std::function<void(std::int64_t)> on_durable)
     : options_(options),
       channel_(notify_channel(options.schema)),
-      on_durable_(std::move(on_durable)) {
-  thread_ = std::thread([this] {
-    ::pthread_setname_np(::pthread_self(), "pg-flusher");  // for top -H and profilers
-    run();
-  });
-}
-
-commit_flusher::~commit_flusher() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  handed_over_.notify_one();
-  thread_.join();
-}
-
-void commit_flusher::hand_over(const std::vector<flush_waiter*>& batch) {
-  {
-    std::lock_guard lock(mutex_);
-    waiting_.insert(waiting_.end(), batch.begin(), batch.end());
-  }
-  handed_over_.notify_one();
-}
+      on_durable_(std::move(on_durable)),
+      rounds_("pg-flusher", [this](std::int64_t) { flush_round(); }) {}
 
 std::int64_t commit_flusher::flush(pqxx::connection& connection, const std::string& channel) {
   // Whatever the server's default: this commit is the one that must wait for the disk. A session
@@ -68,41 +46,21 @@ void commit_flusher::ensure_connection() {
   connection_->set_variable("synchronous_commit", "on");
 }
 
-void commit_flusher::run() {
-  std::vector<flush_waiter*> round;
-  for (;;) {
-    round.clear();
-    {
-      std::unique_lock lock(mutex_);
-      handed_over_.wait(lock, [&] { return stopping_ || !waiting_.empty(); });
-      if (waiting_.empty()) return;  // stopping, and everything handed over is answered
-      round.swap(waiting_);
-    }
+void commit_flusher::flush_round() {
+  try {
+    if (options_.before_flush) options_.before_flush();
+    ensure_connection();
+    on_durable_(flush(*connection_, channel_));
+  } catch (...) {
+    if (connection_ && connection_lost(*connection_)) connection_.reset();
     try {
-      if (options_.before_flush) options_.before_flush();
-      ensure_connection();
-      const auto durable = flush(*connection_, channel_);
-      on_durable_(durable);
-    } catch (...) {
-      if (connection_ && connection_lost(*connection_)) connection_.reset();
-      std::exception_ptr failure;
-      try {
-        rethrow_as_store_error("flushing committed appends");
-      } catch (const store_error& e) {
-        // The appends did commit; only their durability is unconfirmed.
-        failure = std::make_exception_ptr(store_unavailable(
-            std::string(e.what()) +
-            " (the append committed but its flush is unconfirmed: a retry with the same event "
-            "ids is safe)"));
-      }
-      for (auto* waiter : round) {
-        if (waiter->has_result) {
-          waiter->error = failure;
-          waiter->has_result = false;
-        }
-      }
+      rethrow_as_store_error("flushing committed appends");
+    } catch (const store_error& e) {
+      // The appends did commit; only their durability is unconfirmed.
+      throw store_unavailable(std::string(e.what()) +
+                              " (the append committed but its flush is unconfirmed: a retry with "
+                              "the same event ids is safe)");
     }
-    wake_as_tree(std::span<flush_waiter* const>(round));
   }
 }
 

@@ -5,28 +5,16 @@
 // the lock's hold time.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <pqxx/pqxx>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "infra/group_commit.hpp"
+#include "infra/flush_pipeline.hpp"
 #include "infra/postgres/postgres_event_store.hpp"
 
 namespace realmkit::infra::postgres_detail {
-
-// A caller whose append is committed (or was refused or replayed within a committed batch) and
-// who waits for the flush. The result or error is already set; a failed flush replaces a result
-// with an error, since the append may then be lost.
-struct flush_waiter : group_commit_waiter {
-  std::exception_ptr error;
-  bool has_result = false;
-};
 
 class commit_flusher {
  public:
@@ -34,32 +22,25 @@ class commit_flusher {
   // caller is answered.
   commit_flusher(const postgres_store_options& options,
                  std::function<void(std::int64_t)> on_durable);
-  // Flushes and answers everything handed over, then stops the thread.
-  ~commit_flusher();
   commit_flusher(const commit_flusher&) = delete;
   commit_flusher& operator=(const commit_flusher&) = delete;
 
   // Hands over the callers of a batch whose transaction has committed.
-  void hand_over(const std::vector<flush_waiter*>& batch);
+  void hand_over(std::span<flush_waiter* const> batch) { rounds_.hand_over(batch, 0); }
 
   // Makes everything committed so far durable and visible to readers, on the caller's connection:
   // the store does this once when it opens, for appends of a process that crashed before its flush.
   static std::int64_t flush(pqxx::connection& connection, const std::string& channel);
 
  private:
-  void run();
+  void flush_round();  // on the pipeline's thread
   void ensure_connection();
 
   const postgres_store_options& options_;
   const std::string channel_;
   std::function<void(std::int64_t)> on_durable_;
-  std::unique_ptr<pqxx::connection> connection_;  // flusher thread only
-
-  std::mutex mutex_;  // guards waiting_ and stopping_
-  std::condition_variable handed_over_;
-  std::vector<flush_waiter*> waiting_;
-  bool stopping_ = false;
-  std::thread thread_;  // last: started once everything above exists
+  std::unique_ptr<pqxx::connection> connection_;  // the pipeline's thread only
+  flush_pipeline rounds_;  // last: its thread starts once everything above exists
 };
 
 }  // namespace realmkit::infra::postgres_detail

@@ -41,7 +41,7 @@ std::string event_field(std::size_t write, std::size_t event) {
 
 // One append() call waiting for the writer thread. It lives on the caller's stack: the caller
 // blocks until `done` is posted, so the writer may use every field until then.
-struct append_writer::pending_append : wal_flush_waiter {
+struct append_writer::pending_append : flush_waiter {
   pending_append(std::span<const stream_write> w, const std::optional<idempotency_key>& k)
       : writes(w), key(k) {}
   std::span<const stream_write> writes;

@@ -64,9 +64,9 @@ class append_writer {
   std::unique_ptr<connection> db_;
 
   group_commit_queue queue_;
-  std::unique_ptr<wal_flusher> flusher_;      // with sqlite_durability::full
-  std::vector<wal_flush_waiter*> committed_;  // writer thread: the batch handed to the flusher
-  int wal_pages_ = 0;  // frames in the WAL after the last commit (writer thread)
+  std::unique_ptr<wal_flusher> flusher_;  // with sqlite_durability::full
+  std::vector<flush_waiter*> committed_;  // writer thread: the batch handed to the flusher
+  int wal_pages_ = 0;                     // frames in the WAL after the last commit (writer thread)
   int last_wal_pages_ = 0;
   int next_checkpoint_at_ = kCheckpointPages;
   std::atomic<bool> stopping_{false};

@@ -1,7 +1,6 @@
 #include "infra/sqlite/sqlite_wal_flusher.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,30 +16,13 @@ wal_flusher::wal_flusher(std::filesystem::path wal_path,
                          std::function<void()> before_flush)
     : wal_path_(std::move(wal_path)),
       on_durable_(std::move(on_durable)),
-      before_flush_(std::move(before_flush)) {
-  thread_ = std::thread([this] {
-    ::pthread_setname_np(::pthread_self(), "sqlite-flusher");  // for top -H and profilers
-    run();
-  });
-}
+      before_flush_(std::move(before_flush)),
+      rounds_(std::make_unique<flush_pipeline>("sqlite-flusher",
+                                               [this](std::int64_t head) { flush_round(head); })) {}
 
 wal_flusher::~wal_flusher() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  handed_over_.notify_one();
-  thread_.join();
+  rounds_.reset();  // answers what it still holds
   if (fd_ >= 0) ::close(fd_);
-}
-
-void wal_flusher::hand_over(std::span<wal_flush_waiter* const> batch, std::int64_t head) {
-  {
-    std::lock_guard lock(mutex_);
-    waiting_.insert(waiting_.end(), batch.begin(), batch.end());
-    head_ = std::max(head_, head);
-  }
-  handed_over_.notify_one();
 }
 
 void wal_flusher::sync_now() {
@@ -70,33 +52,16 @@ void wal_flusher::fsync_wal() {
   }
 }
 
-void wal_flusher::run() {
-  std::vector<wal_flush_waiter*> round;
-  for (;;) {
-    std::int64_t head = 0;
-    round.clear();
-    {
-      std::unique_lock lock(mutex_);
-      handed_over_.wait(lock, [&] { return stopping_ || !waiting_.empty(); });
-      if (waiting_.empty()) return;  // stopping, and everything handed over is answered
-      round.swap(waiting_);
-      head = head_;
-    }
-    try {
-      if (before_flush_) before_flush_();
-      sync_now();
-      on_durable_(head);
-    } catch (const std::exception& e) {
-      const auto failure = std::make_exception_ptr(store_unavailable(
-          std::string(e.what()) +
-          " (the append committed but is not known to be durable: a retry with the same event ids "
-          "is safe)"));
-      for (auto* waiter : round) {
-        if (!waiter->error) waiter->error = failure;
-      }
-    }
-    wake_as_tree(std::span<wal_flush_waiter* const>(round));
+void wal_flusher::flush_round(std::int64_t head) {
+  try {
+    if (before_flush_) before_flush_();
+    sync_now();
+  } catch (const std::exception& e) {
+    throw store_unavailable(std::string(e.what()) +
+                            " (the append committed but is not known to be durable: a retry with "
+                            "the same event ids is safe)");
   }
+  on_durable_(head);
 }
 
 }  // namespace realmkit::infra::sqlite

@@ -5,25 +5,16 @@
 // waits for.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <exception>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <span>
-#include <thread>
-#include <vector>
 
-#include "infra/group_commit.hpp"
+#include "infra/flush_pipeline.hpp"
 
 namespace realmkit::infra::sqlite {
-
-// A caller whose append's transaction has committed, waiting for the fsync. `error` is set when the
-// append was refused; a failed fsync sets it for the others, since their appends may be lost.
-struct wal_flush_waiter : group_commit_waiter {
-  std::exception_ptr error;
-};
 
 class wal_flusher {
  public:
@@ -31,21 +22,22 @@ class wal_flusher {
   // highest position made durable, before any caller of that round is answered.
   wal_flusher(std::filesystem::path wal_path, std::function<void(std::int64_t)> on_durable,
               std::function<void()> before_flush = {});
-  // Fsyncs and answers everything handed over, then stops the thread.
   ~wal_flusher();
   wal_flusher(const wal_flusher&) = delete;
   wal_flusher& operator=(const wal_flusher&) = delete;
 
   // The callers of a batch whose transaction has committed up to position `head`.
-  void hand_over(std::span<wal_flush_waiter* const> batch, std::int64_t head);
+  void hand_over(std::span<flush_waiter* const> batch, std::int64_t head) {
+    rounds_->hand_over(batch, head);
+  }
 
   // Fsyncs the WAL on the caller's thread, making every commit written to it so far durable
   // (those of other processes too). Throws store_unavailable when the fsync fails.
   void sync_now();
 
  private:
-  void run();
-  void fsync_wal();  // under fd_mutex_
+  void flush_round(std::int64_t head);  // on the pipeline's thread
+  void fsync_wal();                     // under fd_mutex_
 
   const std::filesystem::path wal_path_;
   std::function<void(std::int64_t)> on_durable_;
@@ -54,12 +46,8 @@ class wal_flusher {
   std::mutex fd_mutex_;  // guards fd_
   int fd_ = -1;          // our own descriptor of the WAL: fsync works on the inode, whoever wrote
 
-  std::mutex mutex_;  // guards waiting_, head_ and stopping_
-  std::condition_variable handed_over_;
-  std::vector<wal_flush_waiter*> waiting_;
-  std::int64_t head_ = 0;
-  bool stopping_ = false;
-  std::thread thread_;  // last: started once everything above exists
+  // Last: its thread starts once everything above exists, and stops before the descriptor closes.
+  std::unique_ptr<flush_pipeline> rounds_;
 };
 
 }  // namespace realmkit::infra::sqlite
