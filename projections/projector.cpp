@@ -1,0 +1,625 @@
+#include "projections/projector.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "projections/catalog.hpp"
+
+namespace realmkit::projections {
+
+namespace sql = infra::sql;
+using clock = std::chrono::steady_clock;
+
+std::string_view to_string(projection_state state) {
+  switch (state) {
+    case projection_state::starting:
+      return "starting";
+    case projection_state::catching_up:
+      return "catching_up";
+    case projection_state::live:
+      return "live";
+    case projection_state::retrying:
+      return "retrying";
+    case projection_state::failed:
+      return "failed";
+    case projection_state::stopped:
+      return "stopped";
+  }
+  return {};
+}
+
+namespace {
+
+// An event the projection could not apply, or rows it could not write: deterministic, so
+// retrying would fail the same way. The projection stops here.
+class apply_failure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+bool is_transient(const std::exception& e) {
+  if (const auto* s = dynamic_cast<const sql::error*>(&e)) return s->transient();
+  return dynamic_cast<const infra::store_unavailable*>(&e) != nullptr;
+}
+
+std::string describe(const infra::recorded_event& e) {
+  return "position " + std::to_string(e.global_position) + " (" + e.type + ", stream " +
+         e.stream_id + ")";
+}
+
+double seconds_since(infra::timestamp t) {
+  const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now());
+  return std::max(0.0, std::chrono::duration<double>(now - t).count());
+}
+
+struct runner_metrics {
+  infra::gauge* checkpoint = nullptr;
+  infra::gauge* lag_events = nullptr;
+  infra::gauge* lag_seconds = nullptr;
+  infra::gauge* failed = nullptr;
+  infra::counter* events = nullptr;
+  infra::counter* failures = nullptr;
+  infra::histogram* batch_seconds = nullptr;
+  infra::histogram* delay_seconds = nullptr;
+};
+
+}  // namespace
+
+class projector::runner {
+ public:
+  runner(projector& owner, std::shared_ptr<const projection> def)
+      : owner_(owner), def_(std::move(def)), name_(def_->name()) {
+    status_.name = name_;
+    status_.version = def_->version();
+    if (auto* m = owner_.options_.metrics) {
+      const infra::metric_labels labels{{"projection", name_}};
+      metrics_.checkpoint = &m->gauge_for("realmkit_projection_checkpoint",
+                                          "Global position the live read model has applied", labels);
+      metrics_.lag_events = &m->gauge_for("realmkit_projection_lag_events",
+                                          "Events between the log's head and the checkpoint", labels);
+      metrics_.lag_seconds =
+          &m->gauge_for("realmkit_projection_lag_seconds",
+                        "Age of the oldest event the projection has not applied yet", labels);
+      metrics_.failed = &m->gauge_for("realmkit_projection_failed",
+                                      "1 while the projection is stopped at an event it cannot apply",
+                                      labels);
+      metrics_.events = &m->counter_for("realmkit_projection_events_total",
+                                        "Events applied to the live generation", labels);
+      metrics_.failures = &m->counter_for(
+          "realmkit_projection_failures_total",
+          "Batches that failed (database or store outages, events that cannot be applied)", labels);
+      metrics_.batch_seconds =
+          &m->histogram_for("realmkit_projection_batch_seconds",
+                            "Time to apply and commit one batch", infra::latency_buckets(), labels);
+      metrics_.delay_seconds = &m->histogram_for(
+          "realmkit_projection_delay_seconds",
+          "From an event's commit to its projection's commit, following the head",
+          infra::latency_buckets(), labels);
+    }
+  }
+
+  ~runner() { stop(); }
+
+  const projection& def() const { return *def_; }
+  const std::string& name() const { return name_; }
+
+  void start() {
+    std::lock_guard lock(mutex_);
+    if (live_thread_.joinable()) return;
+    stopping_ = false;
+    live_thread_ = std::thread([this] { run_live(); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    if (live_thread_.joinable()) live_thread_.join();
+    if (build_thread_.joinable()) build_thread_.join();
+    std::lock_guard lock(mutex_);
+    if (status_.state != projection_state::failed) status_.state = projection_state::stopped;
+  }
+
+  projection_status status() const {
+    std::lock_guard lock(mutex_);
+    return status_;
+  }
+
+  std::int64_t position() const {
+    std::lock_guard lock(mutex_);
+    return status_.checkpoint;
+  }
+
+  bool wait_for(std::int64_t position, clock::time_point deadline) const {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_until(lock, deadline, [&] { return status_.checkpoint >= position; });
+  }
+
+  bool wait_for_rebuild(clock::time_point deadline) const {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_until(lock, deadline, [&] { return !building_; });
+  }
+
+  std::int64_t request_rebuild() {
+    auto session = owner_.db_.open_session();
+    std::int64_t generation = 0;
+    {
+      sql::transaction txn(*session);
+      if (auto b = building_generation(*session, name_)) {
+        generation = b->generation;
+      } else {
+        generation = create_generation(*session, *def_, generation_state::building).generation;
+      }
+      txn.commit();
+    }
+    spdlog::info("projection {}: rebuilding into generation {}", name_, generation);
+    start_builder();
+    return generation;
+  }
+
+ private:
+  bool stopping() const {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+  }
+
+  // Sleeps until the delay passes or stop() is called.
+  void pause(std::chrono::milliseconds delay) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, delay, [&] { return stopping_; });
+  }
+
+  void start_builder() {
+    std::lock_guard lock(mutex_);
+    if (building_ || stopping_) return;
+    if (build_thread_.joinable()) build_thread_.join();  // a finished earlier rebuild
+    building_ = true;
+    status_.rebuild = rebuild_progress{};
+    build_thread_ = std::thread([this] { run_build(); });
+  }
+
+  // Applies events to a generation in one transaction with its checkpoint. False when the
+  // generation's row could not be claimed at `from` (another writer moved it, or the generation
+  // was switched or retired): nothing was applied. With `switch_after`, the transaction also
+  // catches up with the live generation and makes this one live.
+  struct batch_result {
+    bool claimed = false;
+    std::int64_t reached = 0;
+  };
+  batch_result apply_batch(sql::session& session, projection_writer& writer,
+                           std::int64_t generation, generation_state state, std::int64_t from,
+                           const std::vector<infra::recorded_event>& events, apply_mode mode,
+                           bool fresh, bool switch_after) {
+    const relation_names names(generation);
+    sql::transaction txn(session);
+    if (!claim_batch(session, name_, generation, state, from)) return {};
+    apply_context ctx{session, names, mode, fresh};
+    std::int64_t reached = from;
+    auto apply_all = [&](const std::vector<infra::recorded_event>& batch) {
+      for (const auto& e : batch) {
+        if (def_->handles(e.type)) {
+          try {
+            writer.apply(e, ctx);
+          } catch (const std::exception& error) {
+            if (is_transient(error)) throw;
+            throw apply_failure("cannot apply the event at " + describe(e) + ": " + error.what());
+          }
+        }
+        reached = e.global_position;
+      }
+    };
+    apply_all(events);
+    if (switch_after) {
+      // The live generation may have applied events beyond this one's batch: apply them here,
+      // under the live row's lock, so the switch never moves readers backwards.
+      const auto live = lock_live(session, name_);
+      while (live && reached < live->position) {
+        const auto more = owner_.store_.read_all(
+            reached, static_cast<std::size_t>(std::min<std::int64_t>(
+                         static_cast<std::int64_t>(owner_.options_.rebuild_batch_events),
+                         live->position - reached)));
+        if (more.empty()) break;
+        apply_all(more);
+      }
+    }
+    try {
+      writer.flush(ctx);
+    } catch (const std::exception& error) {
+      if (is_transient(error)) throw;
+      throw apply_failure(std::string("cannot write the rows of the batch ending at position ") +
+                          std::to_string(reached) + ": " + error.what());
+    }
+    advance(session, name_, generation, reached);
+    if (switch_after) switch_live(session, *def_, generation);
+    if (owner_.options_.before_commit) owner_.options_.before_commit(name_, generation, reached);
+    txn.commit();
+    return {true, reached};
+  }
+
+  struct live_setup {
+    generation_row live;
+    bool fresh = false;
+    bool stale_version = false;
+  };
+
+  // Finds (or on first start creates) the live generation; starts a rebuild when the live one was
+  // written by another version of the projection, or when one was left building.
+  live_setup setup(sql::session& session) {
+    live_setup out;
+    bool start_build = false;
+    {
+      sql::transaction txn(session);
+      auto live = live_generation(session, name_);
+      if (!live) {
+        live = create_generation(session, *def_, generation_state::live);
+        out.fresh = true;
+      }
+      out.live = *live;
+      out.stale_version = live->version != def_->version();
+      auto building = building_generation(session, name_);
+      if (!building && out.stale_version && owner_.options_.rebuild_changed_versions) {
+        building = create_generation(session, *def_, generation_state::building);
+        spdlog::info("projection {}: live generation {} has version {}, this is {}: rebuilding "
+                     "into generation {}",
+                     name_, live->generation, live->version, def_->version(),
+                     building->generation);
+      }
+      start_build = building.has_value();
+      txn.commit();
+    }
+    // Retired generations left by a rebuild that stopped before dropping them.
+    {
+      sql::transaction txn(session);
+      drop_retired(session, *def_);
+      txn.commit();
+    }
+    if (start_build) start_builder();
+    return out;
+  }
+
+  void record_batch(const std::vector<infra::recorded_event>& events, std::int64_t reached,
+                    std::int64_t head, clock::duration took) {
+    const bool more = events.size() >= owner_.options_.live_batch_events;
+    const double lag_seconds = more ? seconds_since(events.back().recorded_at) : 0.0;
+    {
+      std::lock_guard lock(mutex_);
+      status_.checkpoint = reached;
+      status_.head = std::max(head, reached);
+      status_.lag_events = status_.head - reached;
+      status_.lag_seconds = lag_seconds;
+      status_.events_applied += events.size();
+      status_.state = more ? projection_state::catching_up : projection_state::live;
+      status_.error.reset();
+    }
+    changed_.notify_all();
+    if (metrics_.checkpoint) {
+      metrics_.checkpoint->set(static_cast<double>(reached));
+      metrics_.lag_events->set(static_cast<double>(std::max<std::int64_t>(0, head - reached)));
+      metrics_.lag_seconds->set(lag_seconds);
+      metrics_.events->inc(events.size());
+      metrics_.batch_seconds->observe(std::chrono::duration<double>(took).count());
+      if (!more) {
+        for (const auto& e : events) metrics_.delay_seconds->observe(seconds_since(e.recorded_at));
+      }
+    }
+  }
+
+  void record_generation(const generation_row& live) {
+    {
+      std::lock_guard lock(mutex_);
+      status_.generation = live.generation;
+      status_.checkpoint = live.position;
+      if (status_.state == projection_state::starting ||
+          status_.state == projection_state::retrying) {
+        status_.state = projection_state::catching_up;
+      }
+    }
+    changed_.notify_all();
+    if (metrics_.checkpoint) metrics_.checkpoint->set(static_cast<double>(live.position));
+  }
+
+  void record_failure(const std::exception& error, bool transient) {
+    {
+      std::lock_guard lock(mutex_);
+      status_.state = transient ? projection_state::retrying : projection_state::failed;
+      status_.error = error.what();
+    }
+    changed_.notify_all();
+    if (metrics_.failures) {
+      metrics_.failures->inc();
+      if (!transient) metrics_.failed->set(1);
+    }
+    if (transient) {
+      spdlog::warn("projection {}: {}; retrying in {} ms", name_, error.what(),
+                   owner_.options_.retry_delay.count());
+    } else {
+      spdlog::error("projection {} stopped: {}", name_, error.what());
+    }
+  }
+
+  void run_live() {
+    std::unique_ptr<sql::session> session;
+    std::unique_ptr<projection_writer> writer;
+    std::int64_t generation = 0;
+    std::int64_t position = 0;
+    bool fresh = false;
+    bool stale = false;
+    while (!stopping()) {
+      try {
+        if (!session) session = owner_.db_.open_session();
+        if (!writer) {
+          const auto s = setup(*session);
+          generation = s.live.generation;
+          position = s.live.position;
+          stale = s.stale_version;
+          fresh = s.fresh;
+          writer = adopt(generation, position);
+          if (writer) fresh = adopted_fresh_;
+          if (!writer) writer = def_->open(relation_names(generation));
+          record_generation(s.live);
+        }
+        if (stale) {
+          // The live generation was written by another version of this projection: it keeps
+          // serving as it is until the rebuild replaces it.
+          pause(owner_.options_.idle_wait);
+          if (const auto live = live_generation(*session, name_);
+              !live || live->generation != generation) {
+            writer.reset();
+          }
+          continue;
+        }
+        auto events = owner_.store_.read_all(position, owner_.options_.live_batch_events);
+        if (events.empty()) {
+          {
+            std::lock_guard lock(mutex_);
+            status_.state = projection_state::live;
+            status_.head = std::max(status_.head, position);
+            status_.lag_events = status_.head - position;
+            status_.lag_seconds = 0;
+          }
+          if (metrics_.lag_seconds) metrics_.lag_seconds->set(0);
+          if (has_handover()) {
+            writer->discard();
+            writer.reset();
+            continue;
+          }
+          owner_.store_.wait_for_append(position, owner_.options_.idle_wait);
+          continue;
+        }
+        const auto started = clock::now();
+        const auto result = apply_batch(*session, *writer, generation, generation_state::live,
+                                        position, events, apply_mode::live, fresh, false);
+        if (!result.claimed) {
+          // Another projector moved the checkpoint, or a rebuild replaced this generation.
+          writer->discard();
+          writer.reset();
+          continue;
+        }
+        writer->committed();
+        position = result.reached;
+        const auto head = events.size() >= owner_.options_.live_batch_events
+                              ? owner_.store_.head_position()
+                              : position;
+        record_batch(events, position, head, clock::now() - started);
+      } catch (const std::exception& error) {
+        if (writer) writer->discard();
+        writer.reset();
+        const bool transient = is_transient(error);
+        record_failure(error, transient);
+        if (!transient) return;
+        session.reset();
+        pause(owner_.options_.retry_delay);
+      }
+    }
+  }
+
+  bool has_handover() const {
+    std::lock_guard lock(mutex_);
+    return handover_.has_value();
+  }
+
+  // The writer a finished rebuild left for this generation (with its warm caches), if any.
+  std::unique_ptr<projection_writer> adopt(std::int64_t generation, std::int64_t position) {
+    std::lock_guard lock(mutex_);
+    if (!handover_) return nullptr;
+    auto h = std::move(*handover_);
+    handover_.reset();
+    if (h.generation != generation || h.position != position) return nullptr;
+    adopted_fresh_ = h.fresh;
+    return std::move(h.writer);
+  }
+
+  void run_build() {
+    std::unique_ptr<sql::session> session;
+    std::unique_ptr<projection_writer> writer;
+    std::optional<generation_row> building;
+    bool fresh = false;
+    auto finish = [&](std::optional<std::string> error) {
+      {
+        std::lock_guard lock(mutex_);
+        building_ = false;
+        if (error) {
+          if (status_.rebuild) status_.rebuild->error = std::move(error);
+        } else {
+          status_.rebuild.reset();
+        }
+      }
+      changed_.notify_all();
+    };
+    while (!stopping()) {
+      try {
+        if (!session) session = owner_.db_.open_session();
+        if (!building) {
+          building = building_generation(*session, name_);
+          if (!building) return finish(std::nullopt);  // switched or cancelled elsewhere
+          fresh = building->position == 0;
+          writer = def_->open(relation_names(building->generation));
+          std::lock_guard lock(mutex_);
+          status_.rebuild = rebuild_progress{building->generation, building->position, {}};
+        }
+        const auto events =
+            owner_.store_.read_all(building->position, owner_.options_.rebuild_batch_events);
+        const bool near_head = events.size() < owner_.options_.rebuild_batch_events;
+        const auto result =
+            apply_batch(*session, *writer, building->generation, generation_state::building,
+                        building->position, events, apply_mode::rebuild, fresh, near_head);
+        if (!result.claimed) {
+          // Another process took this rebuild over, or it was switched: look again.
+          writer->discard();
+          writer.reset();
+          building.reset();
+          continue;
+        }
+        building->position = result.reached;
+        if (near_head) {
+          spdlog::info("projection {}: generation {} is live at position {}", name_,
+                       building->generation, result.reached);
+          {
+            std::lock_guard lock(mutex_);
+            handover_ = handover{building->generation, result.reached, std::move(writer), fresh};
+          }
+          changed_.notify_all();
+          sql::transaction txn(*session);
+          drop_retired(*session, *def_);
+          txn.commit();
+          return finish(std::nullopt);
+        }
+        std::lock_guard lock(mutex_);
+        if (status_.rebuild) status_.rebuild->checkpoint = result.reached;
+      } catch (const std::exception& error) {
+        if (writer) writer->discard();
+        writer.reset();
+        building.reset();
+        if (!is_transient(error)) {
+          spdlog::error("projection {}: rebuild stopped: {}", name_, error.what());
+          if (metrics_.failures) metrics_.failures->inc();
+          return finish(error.what());
+        }
+        spdlog::warn("projection {}: rebuild: {}; retrying in {} ms", name_, error.what(),
+                     owner_.options_.retry_delay.count());
+        session.reset();
+        pause(owner_.options_.retry_delay);
+      }
+    }
+    finish(std::nullopt);
+  }
+
+  struct handover {
+    std::int64_t generation = 0;
+    std::int64_t position = 0;
+    std::unique_ptr<projection_writer> writer;
+    bool fresh = false;
+  };
+
+  projector& owner_;
+  std::shared_ptr<const projection> def_;
+  std::string name_;
+  runner_metrics metrics_;
+
+  mutable std::mutex mutex_;  // guards everything below
+  mutable std::condition_variable changed_;
+  projection_status status_;
+  bool stopping_ = false;
+  bool building_ = false;
+  std::optional<handover> handover_;
+  bool adopted_fresh_ = false;
+  std::thread live_thread_;
+  std::thread build_thread_;
+};
+
+projector::projector(infra::event_store& store, sql::database& db,
+                     std::vector<std::shared_ptr<const projection>> projections,
+                     projector_options options)
+    : store_(store), db_(db), options_(std::move(options)) {
+  for (auto& p : projections) {
+    for (const auto& r : runners_) {
+      if (r->name() == p->name()) {
+        throw std::invalid_argument("two projections are named " + std::string(p->name()));
+      }
+    }
+    runners_.push_back(std::make_unique<runner>(*this, std::move(p)));
+  }
+}
+
+projector::~projector() {
+  stop();
+}
+
+void projector::start() {
+  if (started_) return;
+  started_ = true;
+  for (auto& r : runners_) r->start();
+}
+
+void projector::stop() {
+  for (auto& r : runners_) r->stop();
+}
+
+std::vector<projection_status> projector::status() const {
+  std::vector<projection_status> out;
+  out.reserve(runners_.size());
+  for (const auto& r : runners_) out.push_back(r->status());
+  return out;
+}
+
+std::optional<projection_status> projector::status(std::string_view name) const {
+  for (const auto& r : runners_) {
+    if (r->name() == name) return r->status();
+  }
+  return std::nullopt;
+}
+
+bool projector::healthy() const {
+  for (const auto& r : runners_) {
+    if (r->status().state == projection_state::failed) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> projector::names() const {
+  std::vector<std::string> out;
+  for (const auto& r : runners_) out.push_back(r->name());
+  return out;
+}
+
+projector::runner& projector::runner_for(std::string_view name) const {
+  for (const auto& r : runners_) {
+    if (r->name() == name) return *r;
+  }
+  throw unknown_projection(std::string(name));
+}
+
+std::int64_t projector::position(std::string_view name) const {
+  return runner_for(name).position();
+}
+
+bool projector::wait_for(std::int64_t position, std::chrono::milliseconds timeout,
+                         std::span<const std::string> names) const {
+  const auto deadline = clock::now() + timeout;
+  if (names.empty()) {
+    for (const auto& r : runners_) {
+      if (!r->wait_for(position, deadline)) return false;
+    }
+    return true;
+  }
+  for (const auto& name : names) {
+    if (!runner_for(name).wait_for(position, deadline)) return false;
+  }
+  return true;
+}
+
+std::int64_t projector::rebuild(std::string_view name) {
+  return runner_for(name).request_rebuild();
+}
+
+bool projector::wait_for_rebuild(std::string_view name, std::chrono::milliseconds timeout) const {
+  return runner_for(name).wait_for_rebuild(clock::now() + timeout);
+}
+
+}  // namespace realmkit::projections
