@@ -15,6 +15,12 @@
 namespace realmkit::infra::crypto {
 class password_hasher;
 }
+namespace realmkit::infra::sql {
+class database;
+}
+namespace realmkit::projections {
+class projector;
+}
 
 namespace realmkit::api::crm {
 
@@ -28,6 +34,11 @@ struct crm_services {
   const infra::crypto::password_hasher* hasher = nullptr;
   // The longest a read waits for min_position before answering 503.
   std::chrono::milliseconds max_wait{5'000};
+  // The read-model database the read models' routes query (board, search, timelines, analytics),
+  // and the projector whose checkpoints min_position waits on. Null where a process serves no
+  // such routes.
+  infra::sql::database* read_db = nullptr;
+  const projections::projector* projector = nullptr;
 };
 
 // Adds every CRM route. Each carries its permission ("deal:edit"), which the authentication guard
