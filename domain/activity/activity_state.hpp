@@ -21,6 +21,20 @@ struct activity_state {
   std::optional<int> duration_minutes;
   user_id owner;
   bool deleted = false;
+
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("exists", self.exists);
+    v("id", self.id);
+    v("type", self.type);
+    v("subject", self.subject);
+    v("summary", self.summary);
+    v("body", self.body);
+    v("occurred_at", self.occurred_at);
+    v("duration_minutes", self.duration_minutes);
+    v("owner_id", self.owner);
+    v("deleted", self.deleted);
+  }
 };
 
 inline constexpr int kMaxActivityDurationMinutes = 24 * 60;

@@ -23,6 +23,21 @@ struct company_state {
   user_id owner;
   std::vector<std::string> tags;  // normalized, in the order they were added
   bool archived = false;
+
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("exists", self.exists);
+    v("id", self.id);
+    v("name", self.name);
+    v("domain", self.domain);
+    v("industry", self.industry);
+    v("size", self.size);
+    v("phone", self.phone);
+    v("address", self.address);
+    v("owner_id", self.owner);
+    v("tags", self.tags);
+    v("archived", self.archived);
+  }
 };
 
 inline constexpr std::size_t kMaxIndustryLength = 100;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "domain/contact/contact_commands.hpp"
@@ -19,6 +20,26 @@ struct consent_record {
   std::string source;
 
   bool operator==(const consent_record&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("granted", self.granted);
+    v("at", self.at);
+    v("source", self.source);
+  }
+};
+
+// The consents of a contact as one object keyed by channel name: a view over the state's array,
+// which the codec has no form for. Consents is the array, const when writing.
+template <class Consents>
+struct consents_by_channel {
+  Consents& consents;
+
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("email_marketing", self.consents[static_cast<std::size_t>(consent_channel::email_marketing)]);
+    v("sms_marketing", self.consents[static_cast<std::size_t>(consent_channel::sms_marketing)]);
+    v("phone_calls", self.consents[static_cast<std::size_t>(consent_channel::phone_calls)]);
+  }
 };
 
 struct contact_state {
@@ -35,6 +56,24 @@ struct contact_state {
   std::array<consent_record, 3> consents;  // indexed by consent_channel
   bool archived = false;
   std::optional<contact_id> merged_into;  // set once merged: the contact is then read-only
+
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("exists", self.exists);
+    v("id", self.id);
+    v("first_name", self.first_name);
+    v("last_name", self.last_name);
+    v("emails", self.emails);
+    v("phones", self.phones);
+    v("company_id", self.company);
+    v("title", self.title);
+    v("owner_id", self.owner);
+    v("tags", self.tags);
+    consents_by_channel<std::remove_reference_t<decltype((self.consents))>> consents{self.consents};
+    v("consents", consents);
+    v("archived", self.archived);
+    v("merged_into_id", self.merged_into);
+  }
 
   const contact_email* primary_email() const;
   const contact_email* find_email(std::string_view address) const;  // compared normalized

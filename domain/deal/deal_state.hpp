@@ -49,6 +49,26 @@ struct deal_state {
   std::optional<timestamp> closed_at;  // set while won or lost
   timestamp created_at{};
   bool archived = false;
+
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("exists", self.exists);
+    v("id", self.id);
+    v("title", self.title);
+    v("value", self.value);
+    v("pipeline_id", self.pipeline);
+    v("stage_id", self.stage);
+    v("stage_entered_at", self.stage_entered_at);
+    v("owner_id", self.owner);
+    v("company_id", self.company);
+    v("contact_ids", self.contacts);
+    v("expected_close_date", self.expected_close_date);
+    v("status", self.status);
+    v("lost_reason", self.lost_reason);
+    v("closed_at", self.closed_at);
+    v("created_at", self.created_at);
+    v("archived", self.archived);
+  }
 };
 
 inline constexpr std::size_t kMaxDealContacts = 100;

@@ -34,6 +34,27 @@ struct lead_state {
   std::optional<company_id> converted_company;
   std::optional<deal_id> converted_deal;
   std::optional<timestamp> converted_at;
+
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("exists", self.exists);
+    v("id", self.id);
+    v("name", self.name);
+    v("email", self.email);
+    v("phone", self.phone);
+    v("company_name", self.company_name);
+    v("source", self.source);
+    v("owner_id", self.owner);
+    v("status", self.status);
+    v("disqualified_reason", self.disqualified_reason);
+    v("score", self.score);
+    v("score_reason", self.score_reason);
+    v("score_model", self.score_model);
+    v("converted_contact_id", self.converted_contact);
+    v("converted_company_id", self.converted_company);
+    v("converted_deal_id", self.converted_deal);
+    v("converted_at", self.converted_at);
+  }
 };
 
 inline constexpr int kMaxLeadScore = 100;

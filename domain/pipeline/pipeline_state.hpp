@@ -18,6 +18,15 @@ struct pipeline_state {
   bool archived = false;
 
   const pipeline_stage* find_stage(const stage_id& stage) const;
+
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("exists", self.exists);
+    v("id", self.id);
+    v("name", self.name);
+    v("stages", self.stages);
+    v("archived", self.archived);
+  }
 };
 
 inline constexpr std::size_t kMaxPipelineStages = 50;

@@ -22,6 +22,21 @@ struct task_state {
   bool done = false;
   std::optional<timestamp> completed_at;  // set while done
   bool deleted = false;
+
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("exists", self.exists);
+    v("id", self.id);
+    v("title", self.title);
+    v("description", self.description);
+    v("assignee_id", self.assignee);
+    v("due_at", self.due_at);
+    v("link", self.link);
+    v("priority", self.priority);
+    v("done", self.done);
+    v("completed_at", self.completed_at);
+    v("deleted", self.deleted);
+  }
 };
 
 inline constexpr std::size_t kMaxTaskDescriptionLength = rules::kMaxTextLength;

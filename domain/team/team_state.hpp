@@ -21,6 +21,16 @@ struct team_state {
   bool archived = false;
 
   bool is_member(const user_id& user) const { return members.count(user) != 0; }
+
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("exists", self.exists);
+    v("id", self.id);
+    v("name", self.name);
+    v("manager_id", self.manager);
+    v("member_ids", self.members);
+    v("archived", self.archived);
+  }
 };
 
 inline constexpr std::size_t kMaxTeamMembers = 500;

@@ -19,6 +19,18 @@ struct user_state {
   std::optional<team_id> team;
   std::string password_hash;  // empty until a password is set
   bool active = true;
+
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("exists", self.exists);
+    v("id", self.id);
+    v("email", self.email);
+    v("display_name", self.display_name);
+    v("role", self.role);
+    v("team_id", self.team);
+    v("password_hash", self.password_hash);
+    v("active", self.active);
+  }
 };
 
 inline constexpr std::size_t kMaxPasswordHashLength = 512;
