@@ -49,7 +49,8 @@ class row {
 // serialization failure: the unit of work may be retried.
 class error : public std::runtime_error {
  public:
-  error(const std::string& what, bool transient) : std::runtime_error(what), transient_(transient) {}
+  error(const std::string& what, bool transient)
+      : std::runtime_error(what), transient_(transient) {}
   bool transient() const { return transient_; }
 
  private:
@@ -145,6 +146,11 @@ struct sqlite_options {
   std::filesystem::path path;  // the event store's file in the embedded default
   std::chrono::milliseconds busy_timeout{10'000};
   std::size_t max_pooled = 16;
+  // The event store's writer checkpoints the WAL after its own commits, every 16 MiB. While read
+  // models are written and nothing is appended (a rebuild), nobody would, and the WAL would grow
+  // without bound: so a session that commits once the WAL holds this many pages (4 KiB) more than
+  // at its last checkpoint runs a passive one itself. 0: never.
+  std::size_t checkpoint_pages = 16'384;
 };
 
 struct postgres_options {

@@ -23,12 +23,30 @@ temp_dir::~temp_dir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-std::unique_ptr<infra::event_store> sqlite_backend::make_store() {
+namespace {
+
+// A path for a new store's file.
+std::filesystem::path next_store_path() {
   static temp_dir root;  // removed at exit, after every test's store is gone
   static std::atomic<int> count{0};
+  return root.path() / ("store-" + std::to_string(++count)) / "events.db";
+}
+
+}  // namespace
+
+std::unique_ptr<infra::event_store> sqlite_backend::make_store() {
   infra::sqlite_store_options options;
-  options.path = root.path() / ("store-" + std::to_string(++count)) / "events.db";
+  options.path = next_store_path();
   return std::make_unique<infra::sqlite_event_store>(std::move(options));
+}
+
+store_and_database sqlite_backend::make_store_and_database() {
+  infra::sqlite_store_options options;
+  options.path = next_store_path();
+  store_and_database out;
+  out.store = std::make_unique<infra::sqlite_event_store>(options);
+  out.db = infra::sql::open_sqlite_database({.path = options.path});
+  return out;
 }
 
 }  // namespace realmkit::testing
