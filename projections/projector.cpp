@@ -251,6 +251,19 @@ class projector::runner {
   // Finds (or on first start creates) the live generation; starts a rebuild when the live one was
   // written by another version of the projection, or when one was left building.
   live_setup setup(sql::session& session) {
+    // Two projectors starting together may both try to create the first generation: the loser's
+    // insert collides with the winner's row, and a second look finds it.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        return try_setup(session);
+      } catch (const sql::error& error) {
+        if (error.transient() || attempt == 3) throw;
+        spdlog::debug("projection {}: setting up again after: {}", name_, error.what());
+      }
+    }
+  }
+
+  live_setup try_setup(sql::session& session) {
     live_setup out;
     bool start_build = false;
     {
@@ -273,11 +286,14 @@ class projector::runner {
       start_build = building.has_value();
       txn.commit();
     }
-    // Retired generations left by a rebuild that stopped before dropping them.
-    {
+    // Retired generations left by a rebuild that stopped before dropping them. Another runner
+    // may be dropping them at the same moment; whoever loses leaves them to the winner.
+    try {
       sql::transaction txn(session);
       drop_retired(session, *def_);
       txn.commit();
+    } catch (const sql::error& error) {
+      spdlog::warn("projection {}: dropping retired generations: {}", name_, error.what());
     }
     if (start_build) start_builder();
     return out;
@@ -483,6 +499,10 @@ class projector::runner {
           {
             std::lock_guard lock(mutex_);
             handover_ = handover{building->generation, result.reached, std::move(writer), fresh};
+            // Readers see the new generation from this commit on; the live runner adopts it at
+            // its next look.
+            status_.generation = building->generation;
+            status_.checkpoint = std::max(status_.checkpoint, result.reached);
           }
           changed_.notify_all();
           sql::transaction txn(*session);

@@ -75,8 +75,12 @@ void drop_postgres_schema(const std::string& schema) {
 }
 
 writer_process::writer_process(const std::vector<std::string>& args,
+                               const std::string& stdout_path)
+    : writer_process(REALMKIT_PG_WRITER, args, stdout_path) {}
+
+writer_process::writer_process(const std::string& program, const std::vector<std::string>& args,
                                const std::string& stdout_path) {
-  std::vector<std::string> argv_strings{REALMKIT_PG_WRITER};
+  std::vector<std::string> argv_strings{program};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_strings) argv.push_back(a.data());

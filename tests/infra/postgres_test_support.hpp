@@ -27,12 +27,15 @@ std::string postgres_query_value(const std::string& schema, const std::string& s
 // Drops the schema if it exists (for schemas no store drops itself).
 void drop_postgres_schema(const std::string& schema);
 
-// A running realmkit_pg_writer; killed and reaped if still running when destroyed.
+// A running realmkit_pg_writer (or another tool); killed and reaped if still running when destroyed.
 class writer_process {
  public:
   // Runs the tool with these arguments; its standard output goes to stdout_path when given.
   explicit writer_process(const std::vector<std::string>& args,
                           const std::string& stdout_path = "");
+  // Runs another program (a path) with these arguments.
+  writer_process(const std::string& program, const std::vector<std::string>& args,
+                 const std::string& stdout_path = "");
   ~writer_process();
   writer_process(const writer_process&) = delete;
   writer_process& operator=(const writer_process&) = delete;

@@ -1,0 +1,346 @@
+#include "projections/rooms/rooms_projection.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <set>
+#include <unordered_map>
+
+#include "infra/event_codec.hpp"
+#include "infra/event_metadata.hpp"
+
+namespace realmkit::projections {
+
+namespace sql = infra::sql;
+
+namespace {
+
+constexpr std::string_view kSequences = "rm_room_sequences";
+constexpr std::string_view kStreams = "rm_room_streams";
+// Caches of a live writer are trimmed beyond this many entries (only clean ones are dropped).
+constexpr std::size_t kMaxCached = 200'000;
+
+std::string_view category_of(std::string_view stream_id) {
+  const auto dash = stream_id.find('-');
+  return dash == std::string_view::npos ? std::string_view{} : stream_id.substr(0, dash);
+}
+
+std::string_view id_of(std::string_view stream_id) {
+  const auto dash = stream_id.find('-');
+  return dash == std::string_view::npos ? std::string_view{} : stream_id.substr(dash + 1);
+}
+
+std::string member(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return {};
+  const auto it = object.FindMember(name);
+  if (it == object.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+// "deal:<id>" or "contact:<id>" for an entity reference with a room; "" for others.
+std::string room_of_ref(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return {};
+  const auto it = object.FindMember(name);
+  if (it == object.MemberEnd() || !it->value.IsObject()) return {};
+  const auto kind = member(it->value, "kind");
+  const auto id = member(it->value, "id");
+  if (id.empty() || (kind != "deal" && kind != "contact")) return {};
+  return kind + ":" + id;
+}
+
+std::string user_room(const std::string& user) {
+  return user.empty() ? std::string() : "user:" + user;
+}
+
+// What later events of a stream need to know about it: the rooms that do not appear in every
+// event's data (a deal's pipeline, a task's assignee and linked record, an activity's subject).
+struct stream_rooms {
+  std::string pipeline;  // deal: "pipeline:<id>"
+  std::string user;      // deal: owner; task: assignee — as "user:<id>"
+  std::string link;      // task: linked record's room; activity: subject's room
+
+  bool operator==(const stream_rooms&) const = default;
+};
+
+class rooms_writer final : public projection_writer {
+ public:
+  rooms_writer(const rooms_projection& owner, const relation_names& names)
+      : owner_(owner),
+        updates_(sql::identifier(names(kRoomUpdates))),
+        sequences_(sql::identifier(names(kSequences))),
+        streams_(sql::identifier(names(kStreams))) {}
+
+  void apply(const infra::recorded_event& e, apply_context& ctx) override {
+    rapidjson::Document data;
+    data.Parse(e.data.data(), e.data.size());
+    if (data.HasParseError() || !data.IsObject()) {
+      throw infra::corrupt_event("event data is not a JSON object");
+    }
+    const auto category = category_of(e.stream_id);
+    const std::string id(id_of(e.stream_id));
+    const auto kind = infra::event_kind(e.type);
+    std::set<std::string> rooms;
+    auto add = [&](const std::string& room) {
+      if (!room.empty()) rooms.insert(room);
+    };
+
+    if (category == "deal") {
+      auto& s = stream(ctx, e.stream_id);
+      const auto pipeline = member(data, "pipeline_id");
+      const auto owner = member(data, "owner_id");
+      const auto to_owner = member(data, "to_owner_id");
+      stream_rooms updated = s;
+      if (!pipeline.empty()) updated.pipeline = "pipeline:" + pipeline;
+      if (!owner.empty()) updated.user = user_room(owner);
+      if (!to_owner.empty()) updated.user = user_room(to_owner);
+      add("deal:" + id);
+      add(updated.pipeline);
+      if (kind == "deal.owner_assigned") {
+        add(user_room(member(data, "from_owner_id")));
+        add(updated.user);
+      } else if (kind == "deal.created" || kind == "deal.won" || kind == "deal.lost") {
+        add(updated.user);
+      }
+      remember(e.stream_id, s, std::move(updated));
+    } else if (category == "pipeline") {
+      add("pipeline:" + id);
+    } else if (category == "contact") {
+      add("contact:" + id);
+      const auto survivor = member(data, "survivor_id");
+      if (!survivor.empty()) add("contact:" + survivor);
+      if (kind == "contact.owner_assigned") {
+        add(user_room(member(data, "from_owner_id")));
+        add(user_room(member(data, "to_owner_id")));
+      }
+    } else if (category == "task") {
+      auto& s = stream(ctx, e.stream_id);
+      stream_rooms updated = s;
+      const auto assignee = member(data, "assignee_id");
+      const auto to_assignee = member(data, "to_assignee_id");
+      if (!assignee.empty()) updated.user = user_room(assignee);
+      if (!to_assignee.empty()) updated.user = user_room(to_assignee);
+      if (data.HasMember("link")) updated.link = room_of_ref(data, "link");
+      add(user_room(member(data, "from_assignee_id")));
+      add(updated.user);
+      add(updated.link);
+      remember(e.stream_id, s, std::move(updated));
+    } else if (category == "activity") {
+      auto& s = stream(ctx, e.stream_id);
+      stream_rooms updated = s;
+      if (data.HasMember("subject")) updated.link = room_of_ref(data, "subject");
+      add(updated.link);
+      remember(e.stream_id, s, std::move(updated));
+    } else if (category == "lead" || category == "company") {
+      add(user_room(member(data, "owner_id")));
+      add(user_room(member(data, "from_owner_id")));
+      add(user_room(member(data, "to_owner_id")));
+    } else if (category == "user") {
+      add("user:" + id);
+    }
+    if (rooms.empty()) return;
+
+    const std::string payload = message_data(e, data);
+    const bool keep = ctx.mode == apply_mode::live || !too_old(e.recorded_at);
+    for (const auto& room : rooms) {
+      infra::room_message m{room, next_seq(ctx, room), e.global_position,
+                            std::string(kind), payload, e.recorded_at};
+      if (keep) pending_.push_back(m);
+      if (ctx.mode == apply_mode::live && owner_.options().bus) outbox_.push_back(std::move(m));
+    }
+  }
+
+  void flush(apply_context& ctx) override {
+    if (!pending_.empty()) {
+      std::vector<std::vector<sql::value>> rows;
+      rows.reserve(pending_.size());
+      for (const auto& m : pending_) {
+        rows.push_back({m.room, m.seq, m.position, m.kind, m.data, micros(m.recorded_at)});
+      }
+      ctx.db.execute_many("INSERT INTO " + updates_ +
+                              " (room, seq, position, kind, data, recorded_at) VALUES ($1, $2, "
+                              "$3, $4, $5, $6)",
+                          rows);
+      pending_.clear();
+    }
+    if (!dirty_sequences_.empty()) {
+      std::vector<std::vector<sql::value>> rows;
+      for (const auto& room : dirty_sequences_) rows.push_back({room, sequences_cache_.at(room)});
+      ctx.db.execute_many("INSERT INTO " + sequences_ +
+                              " (room, seq) VALUES ($1, $2) ON CONFLICT (room) DO UPDATE SET seq "
+                              "= excluded.seq",
+                          rows);
+      dirty_sequences_.clear();
+    }
+    if (!dirty_streams_.empty()) {
+      std::vector<std::vector<sql::value>> rows;
+      for (const auto& stream_id : dirty_streams_) {
+        const auto& s = streams_cache_.at(stream_id);
+        rows.push_back({stream_id, s.pipeline, s.user, s.link});
+      }
+      ctx.db.execute_many("INSERT INTO " + streams_ +
+                              " (stream_id, pipeline_room, user_room, link_room) VALUES ($1, $2, "
+                              "$3, $4) ON CONFLICT (stream_id) DO UPDATE SET pipeline_room = "
+                              "excluded.pipeline_room, user_room = excluded.user_room, link_room "
+                              "= excluded.link_room",
+                          rows);
+      dirty_streams_.clear();
+    }
+    prune(ctx);
+    if (ctx.mode == apply_mode::live) trim();
+  }
+
+  void committed() override {
+    if (outbox_.empty()) return;
+    if (const auto& bus = owner_.options().bus) bus->publish(outbox_);
+    outbox_.clear();
+  }
+
+  void discard() noexcept override {
+    pending_.clear();
+    outbox_.clear();
+    sequences_cache_.clear();
+    dirty_sequences_.clear();
+    streams_cache_.clear();
+    dirty_streams_.clear();
+  }
+
+ private:
+  static std::int64_t micros(infra::timestamp t) { return t.time_since_epoch().count(); }
+
+  bool too_old(infra::timestamp t) const {
+    return std::chrono::system_clock::now() - t > owner_.options().retention;
+  }
+
+  // {"stream_id":…,"version":…,"actor":…,"event":{…the event's data…}}
+  static std::string message_data(const infra::recorded_event& e, const rapidjson::Document&) {
+    std::string actor;
+    try {
+      actor = infra::decode_metadata(e.metadata).actor;
+    } catch (const std::exception&) {
+      // Metadata never fails a projection: the message goes out without an actor.
+    }
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    w.StartObject();
+    w.Key("stream_id");
+    w.String(e.stream_id.data(), static_cast<rapidjson::SizeType>(e.stream_id.size()));
+    w.Key("version");
+    w.Int64(e.stream_version);
+    w.Key("actor");
+    if (actor.empty()) {
+      w.Null();
+    } else {
+      w.String(actor.data(), static_cast<rapidjson::SizeType>(actor.size()));
+    }
+    w.Key("event");
+    w.RawValue(e.data.data(), e.data.size(), rapidjson::kObjectType);
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+  }
+
+  std::int64_t next_seq(apply_context& ctx, const std::string& room) {
+    auto it = sequences_cache_.find(room);
+    if (it == sequences_cache_.end()) {
+      std::int64_t seq = 0;
+      if (!ctx.fresh) {
+        const sql::value key[] = {room};
+        const auto rows = ctx.db.query("SELECT seq FROM " + sequences_ + " WHERE room = $1", key);
+        if (!rows.empty()) seq = rows[0].integer(0);
+      }
+      it = sequences_cache_.emplace(room, seq).first;
+    }
+    dirty_sequences_.insert(room);
+    return ++it->second;
+  }
+
+  stream_rooms& stream(apply_context& ctx, const std::string& stream_id) {
+    auto it = streams_cache_.find(stream_id);
+    if (it == streams_cache_.end()) {
+      stream_rooms s;
+      if (!ctx.fresh) {
+        const sql::value key[] = {stream_id};
+        const auto rows = ctx.db.query("SELECT pipeline_room, user_room, link_room FROM " +
+                                           streams_ + " WHERE stream_id = $1",
+                                       key);
+        if (!rows.empty()) s = {rows[0].text(0), rows[0].text(1), rows[0].text(2)};
+      }
+      it = streams_cache_.emplace(stream_id, std::move(s)).first;
+    }
+    return it->second;
+  }
+
+  void remember(const std::string& stream_id, stream_rooms& current, stream_rooms updated) {
+    if (current == updated) return;
+    current = std::move(updated);
+    dirty_streams_.insert(stream_id);
+  }
+
+  // Drops log entries past the retention, at most once a minute.
+  void prune(apply_context& ctx) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_prune_) return;
+    next_prune_ = now + std::chrono::minutes{1};
+    const auto horizon = std::chrono::time_point_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now() - owner_.options().retention);
+    const sql::value params[] = {micros(horizon)};
+    ctx.db.execute("DELETE FROM " + updates_ + " WHERE recorded_at < $1", params);
+  }
+
+  // Keeps a live writer's caches bounded; after a flush nothing is dirty, so dropping them only
+  // costs a lookup later.
+  void trim() {
+    if (sequences_cache_.size() > kMaxCached) sequences_cache_.clear();
+    if (streams_cache_.size() > kMaxCached) streams_cache_.clear();
+  }
+
+  const rooms_projection& owner_;
+  std::string updates_;
+  std::string sequences_;
+  std::string streams_;
+  std::vector<infra::room_message> pending_;
+  std::vector<infra::room_message> outbox_;
+  std::unordered_map<std::string, std::int64_t> sequences_cache_;
+  std::set<std::string> dirty_sequences_;
+  std::unordered_map<std::string, stream_rooms> streams_cache_;
+  std::set<std::string> dirty_streams_;
+  std::chrono::steady_clock::time_point next_prune_{};
+};
+
+}  // namespace
+
+rooms_projection::rooms_projection(rooms_options options) : options_(std::move(options)) {}
+
+std::vector<std::string> rooms_projection::relations() const {
+  return {std::string(kRoomUpdates), std::string(kSequences), std::string(kStreams)};
+}
+
+void rooms_projection::create(sql::session& db, const relation_names& names) const {
+  const auto updates = sql::identifier(names(kRoomUpdates));
+  db.exec_script("CREATE TABLE " + updates +
+                 " (room TEXT NOT NULL, seq BIGINT NOT NULL, position BIGINT NOT NULL, kind TEXT "
+                 "NOT NULL, data TEXT NOT NULL, recorded_at BIGINT NOT NULL, PRIMARY KEY (room, "
+                 "seq))");
+  db.exec_script("CREATE INDEX " + sql::identifier(names(kRoomUpdates) + "_by_position") + " ON " +
+                 updates + " (room, position)");
+  db.exec_script("CREATE INDEX " + sql::identifier(names(kRoomUpdates) + "_by_time") + " ON " +
+                 updates + " (recorded_at)");
+  db.exec_script("CREATE TABLE " + sql::identifier(names(kSequences)) +
+                 " (room TEXT PRIMARY KEY, seq BIGINT NOT NULL)");
+  db.exec_script("CREATE TABLE " + sql::identifier(names(kStreams)) +
+                 " (stream_id TEXT PRIMARY KEY, pipeline_room TEXT NOT NULL, user_room TEXT NOT "
+                 "NULL, link_room TEXT NOT NULL)");
+}
+
+bool rooms_projection::handles(std::string_view type) const {
+  const auto category = type.substr(0, type.find('.'));
+  return category == "deal" || category == "pipeline" || category == "contact" ||
+         category == "task" || category == "activity" || category == "lead" ||
+         category == "company" || category == "user";
+}
+
+std::unique_ptr<projection_writer> rooms_projection::open(const relation_names& names) const {
+  return std::make_unique<rooms_writer>(*this, names);
+}
+
+}  // namespace realmkit::projections
