@@ -1,13 +1,17 @@
 #include "projections/registry.hpp"
 
 #include "projections/records/records_projection.hpp"
+#include "projections/rooms/rooms_projection.hpp"
 
 namespace realmkit::projections {
 
-std::vector<std::shared_ptr<const projection>> all_projections() {
+std::vector<std::shared_ptr<const projection>> all_projections(
+    const projection_services& services) {
   std::vector<std::shared_ptr<const projection>> out;
   // One line per read model; each lives in its own folder under projections/.
   out.push_back(std::make_shared<records::records_projection>());
+  out.push_back(std::make_shared<rooms_projection>(
+      rooms_options{.retention = services.room_retention, .bus = services.rooms}));
   return out;
 }
 

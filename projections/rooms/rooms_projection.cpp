@@ -143,8 +143,8 @@ class rooms_writer final : public projection_writer {
     const std::string payload = message_data(e, data);
     const bool keep = ctx.mode == apply_mode::live || !too_old(e.recorded_at);
     for (const auto& room : rooms) {
-      infra::room_message m{room, next_seq(ctx, room), e.global_position,
-                            std::string(kind), payload, e.recorded_at};
+      infra::room_message m{room,    next_seq(ctx, room), e.global_position, std::string(kind),
+                            payload, e.recorded_at};
       if (keep) pending_.push_back(m);
       if (ctx.mode == apply_mode::live && owner_.options().bus) outbox_.push_back(std::move(m));
     }
@@ -260,9 +260,9 @@ class rooms_writer final : public projection_writer {
       stream_rooms s;
       if (!ctx.fresh) {
         const sql::value key[] = {stream_id};
-        const auto rows = ctx.db.query("SELECT pipeline_room, user_room, link_room FROM " +
-                                           streams_ + " WHERE stream_id = $1",
-                                       key);
+        const auto rows = ctx.db.query(
+            "SELECT pipeline_room, user_room, link_room FROM " + streams_ + " WHERE stream_id = $1",
+            key);
         if (!rows.empty()) s = {rows[0].text(0), rows[0].text(1), rows[0].text(2)};
       }
       it = streams_cache_.emplace(stream_id, std::move(s)).first;

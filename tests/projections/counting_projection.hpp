@@ -24,7 +24,8 @@ struct counting_options {
   // Applying an event of this type throws (a projection bug, or data it cannot handle).
   std::string poison_type;
   // Counts every apply call, across writers.
-  std::shared_ptr<std::atomic<std::int64_t>> applied = std::make_shared<std::atomic<std::int64_t>>();
+  std::shared_ptr<std::atomic<std::int64_t>> applied =
+      std::make_shared<std::atomic<std::int64_t>>();
 };
 
 class counting_projection final : public projections::projection {

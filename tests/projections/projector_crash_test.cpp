@@ -2,7 +2,6 @@
 // while it catches up with a long log; whatever it committed, the read models it leaves equal a
 // from-scratch rebuild, row for row.
 #include <doctest/doctest.h>
-
 #include <signal.h>
 
 #include <random>
@@ -27,8 +26,8 @@ void fill(infra::event_store& store, int count) {
     for (int s = 0; s < 50 && written < count; ++s) {
       infra::stream_write w{"thing-" + std::to_string(s), std::nullopt, {}};
       for (int i = 0; i < 20 && written < count; ++i, ++written) {
-        w.events.push_back({infra::new_uuid_v7(), "test.happened.v1", 1, R"({"n":1})",
-                            R"({"actor":"user-1"})"});
+        w.events.push_back(
+            {infra::new_uuid_v7(), "test.happened.v1", 1, R"({"n":1})", R"({"actor":"user-1"})"});
       }
       writes.push_back(std::move(w));
     }
@@ -86,8 +85,9 @@ void check_equals_rebuild(const crash_target& target,
 
 }  // namespace
 
-TEST_CASE("projector crash: SIGKILL during a 100k-event catch-up on SQLite leaves what a rebuild "
-          "produces") {
+TEST_CASE(
+    "projector crash: SIGKILL during a 100k-event catch-up on SQLite leaves what a rebuild "
+    "produces") {
   temp_dir dir;
   crash_target target;
   const auto path = dir.path() / "realmkit.db";
@@ -105,8 +105,9 @@ TEST_CASE("projector crash: SIGKILL during a 100k-event catch-up on SQLite leave
   check_equals_rebuild(target, {std::make_shared<counting_projection>()});
 }
 
-TEST_CASE("projector crash: SIGKILL during a 100k-event catch-up on PostgreSQL leaves what a "
-          "rebuild produces") {
+TEST_CASE(
+    "projector crash: SIGKILL during a 100k-event catch-up on PostgreSQL leaves what a "
+    "rebuild produces") {
   crash_target target;
   auto options = fresh_postgres_options();
   target.spec = "postgres:" + options.url + "|" + options.schema;

@@ -151,8 +151,8 @@ TEST_CASE_TEMPLATE("projector: an event it cannot apply stops it there, loudly",
   CHECK(committed == row->position);
 }
 
-TEST_CASE_TEMPLATE("projector: a failed commit is retried without applying anything twice",
-                   Backend, sqlite_backend, postgres_backend) {
+TEST_CASE_TEMPLATE("projector: a failed commit is retried without applying anything twice", Backend,
+                   sqlite_backend, postgres_backend) {
   projection_env<Backend> env;
   auto counting = std::make_shared<counting_projection>();
   append_events(env.store(), 20);
@@ -168,8 +168,8 @@ TEST_CASE_TEMPLATE("projector: a failed commit is retried without applying anyth
   CHECK(p->healthy());
 }
 
-TEST_CASE_TEMPLATE("projector: two projectors of one projection never apply a batch twice",
-                   Backend, sqlite_backend, postgres_backend) {
+TEST_CASE_TEMPLATE("projector: two projectors of one projection never apply a batch twice", Backend,
+                   sqlite_backend, postgres_backend) {
   projection_env<Backend> env;
   auto counting = std::make_shared<counting_projection>();
   projections::projector_options small;
@@ -186,8 +186,8 @@ TEST_CASE_TEMPLATE("projector: two projectors of one projection never apply a ba
   CHECK(counts(env, counting->relation()) == expected_counts(env.store()));
 }
 
-TEST_CASE_TEMPLATE("projector: a rebuild fills a new generation while the live one serves",
-                   Backend, sqlite_backend, postgres_backend) {
+TEST_CASE_TEMPLATE("projector: a rebuild fills a new generation while the live one serves", Backend,
+                   sqlite_backend, postgres_backend) {
   projection_env<Backend> env;
   auto counting = std::make_shared<counting_projection>();
   append_events(env.store(), 400, 13);
@@ -211,8 +211,8 @@ TEST_CASE_TEMPLATE("projector: a rebuild fills a new generation while the live o
         std::int64_t total = 0;
         for (const auto& [stream, c] : counts(env, counting->relation())) total += c.first;
         if (total < last_total) {
-          read_error = "total went back from " + std::to_string(last_total) + " to " +
-                       std::to_string(total);
+          read_error =
+              "total went back from " + std::to_string(last_total) + " to " + std::to_string(total);
           return;
         }
         last_total = total;

@@ -70,11 +70,10 @@ void history(Env& env) {
   created.owner = user_id{"ana"};
   created.at = at(0);
   env.append("deal-d1", created);
-  env.append("deal-d1",
-             deal_stage_moved{deal_id{"d1"}, pipeline_id{"p1"}, stage_id{"s1"}, stage_id{"s2"},
-                              at(5)},
-             deal_stage_moved{deal_id{"d1"}, pipeline_id{"p1"}, stage_id{"s2"}, stage_id{"s3"},
-                              at(9)});
+  env.append(
+      "deal-d1",
+      deal_stage_moved{deal_id{"d1"}, pipeline_id{"p1"}, stage_id{"s1"}, stage_id{"s2"}, at(5)},
+      deal_stage_moved{deal_id{"d1"}, pipeline_id{"p1"}, stage_id{"s2"}, stage_id{"s3"}, at(9)});
   env.append("deal-d1", deal_owner_assigned{deal_id{"d1"}, user_id{"ana"}, user_id{"ben"}});
   task_created task;
   task.task = task_id{"t1"};

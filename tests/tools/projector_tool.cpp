@@ -3,7 +3,8 @@
 // a from-scratch rebuild produces.
 //
 //   realmkit_projector_tool follow   STORE SET   runs the projections until killed
-//   realmkit_projector_tool catch-up STORE SET   runs them until they have applied the head, exits 0
+//   realmkit_projector_tool catch-up STORE SET   runs them until they have applied the head, exits
+//   0
 //
 // STORE is "sqlite:PATH" or "postgres:URL|SCHEMA"; SET is "counting" (the runtime tests'
 // projection) or "all" (every read model the server runs).
