@@ -1,5 +1,6 @@
 #include "projections/registry.hpp"
 
+#include "projections/analytics/analytics_projection.hpp"
 #include "projections/records/records_projection.hpp"
 #include "projections/rooms/rooms_projection.hpp"
 
@@ -10,6 +11,7 @@ std::vector<std::shared_ptr<const projection>> all_projections(
   std::vector<std::shared_ptr<const projection>> out;
   // One line per read model; each lives in its own folder under projections/.
   out.push_back(std::make_shared<records::records_projection>());
+  out.push_back(analytics::make_analytics_projection());
   out.push_back(std::make_shared<rooms_projection>(
       rooms_options{.retention = services.room_retention, .bus = services.rooms}));
   return out;
