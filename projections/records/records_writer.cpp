@@ -19,6 +19,7 @@
 #include "infra/event_codec.hpp"
 #include "infra/json/json_time.hpp"
 #include "projections/records/records_schema.hpp"
+#include "projections/records/row_upsert.hpp"
 
 namespace realmkit::projections::records {
 namespace {
@@ -163,28 +164,6 @@ struct kind<task_aggregate> {
   }
 };
 
-// "INSERT ... ON CONFLICT (key) DO UPDATE SET every other column": the same text on both
-// backends.
-std::string upsert_sql(const std::string& table, const record_relation& r,
-                       std::string_view primary_key) {
-  std::string columns, params, updates;
-  int n = 0;
-  for (const auto& c : r.columns) {
-    const auto name = sql::identifier(c.name);
-    if (n) {
-      columns += ", ";
-      params += ", ";
-    }
-    columns += name;
-    params += "$" + std::to_string(++n);
-    if (c.name == primary_key) continue;
-    if (!updates.empty()) updates += ", ";
-    updates += name + " = excluded." + name;
-  }
-  return "INSERT INTO " + sql::identifier(table) + " (" + columns + ") VALUES (" + params +
-         ") ON CONFLICT (" + sql::identifier(primary_key) + ") DO UPDATE SET " + updates;
-}
-
 struct string_hash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -208,10 +187,10 @@ class record_table {
   explicit record_table(const relation_names& names)
       : relation_(relation_named(kind<Aggregate>::kRelation)),
         table_(names(relation_.name)),
-        upsert_(upsert_sql(table_, relation_, "id")) {
+        upsert_(relation_, table_, "id") {
     if constexpr (kUsers) {
       credentials_table_ = names(kCredentials);
-      credentials_upsert_ = upsert_sql(credentials_table_, credentials_relation(), "user_id");
+      credentials_upsert_.emplace(credentials_relation(), credentials_table_, "user_id");
       load_ =
           "SELECT u.version, u.position, u.created_at, u.updated_at, u.doc, c.password_hash, "
           "c.email_position FROM " +
@@ -268,8 +247,11 @@ class record_table {
   void flush(sql::session& db) {
     if (dirty_.empty()) return;
     std::vector<std::vector<sql::value>> rows;
+    std::vector<row_upsert::change> changes;
     std::vector<std::vector<sql::value>> credentials;
+    std::vector<row_upsert::change> credential_changes;
     rows.reserve(dirty_.size());
+    if constexpr (kUsers) credentials.reserve(dirty_.size());
     for (auto* item : dirty_) {
       const auto& [id, e] = *item;
       std::vector<sql::value> row;
@@ -296,9 +278,27 @@ class record_table {
       }
       rows.push_back(std::move(row));
     }
-    db.execute_many(upsert_, rows);
-    if constexpr (kUsers) db.execute_many(credentials_upsert_, credentials);
-    for (auto* item : dirty_) item->second.dirty = false;
+    // Pointers into `rows` are taken once it stops growing.
+    for (std::size_t i = 0; i < dirty_.size(); ++i) {
+      const auto& e = dirty_[i]->second;
+      changes.push_back({&rows[i], e.was(), &e.written});
+      if constexpr (kUsers) {
+        credential_changes.push_back(
+            {&credentials[i],
+             e.stored ? row_upsert::change::before::unknown : row_upsert::change::before::none,
+             nullptr});
+      }
+    }
+    upsert_.write(db, changes);
+    if constexpr (kUsers) credentials_upsert_->write(db, credential_changes);
+    for (std::size_t i = 0; i < dirty_.size(); ++i) {
+      auto& e = dirty_[i]->second;
+      e.dirty = false;
+      e.stored = true;
+      // What the row's indexed columns now hold; the doc is never compared, so not kept.
+      e.written = std::move(rows[i]);
+      e.written.back() = sql::null();
+    }
     dirty_.clear();
   }
 
@@ -327,6 +327,14 @@ class record_table {
     std::int64_t updated_at = 0;
     std::int64_t email_position = 0;  // users: the event that gave the address
     bool dirty = false;
+    bool stored = false;              // the generation has a row for it
+    std::vector<sql::value> written;  // its columns as last written here (empty: not known)
+
+    row_upsert::change::before was() const {
+      using before = row_upsert::change::before;
+      if (!stored) return before::none;
+      return written.empty() ? before::unknown : before::known;
+    }
   };
   using map = std::unordered_map<std::string, entry, string_hash, std::equal_to<>>;
 
@@ -340,6 +348,7 @@ class record_table {
     out.created_at = r.integer(2);
     out.updated_at = r.integer(3);
     out.state = infra::from_json<state_type>(r.text(4));
+    out.stored = true;
     if constexpr (kUsers) {
       out.state.password_hash = r.text(5);
       out.email_position = r.optional_integer(6).value_or(0);
@@ -349,10 +358,10 @@ class record_table {
 
   const record_relation& relation_;
   std::string table_;
-  std::string upsert_;
+  row_upsert upsert_;
   std::string load_;
   std::string credentials_table_;
-  std::string credentials_upsert_;
+  std::optional<row_upsert> credentials_upsert_;
   map rows_;
   std::vector<typename map::value_type*> dirty_;  // node addresses stay valid across inserts
   std::unordered_set<std::string, string_hash, std::equal_to<>> evicted_;
