@@ -10,10 +10,12 @@
 #include "infra/postgres/postgres_event_store.hpp"
 #include "infra/sqlite/sqlite_event_store.hpp"
 #include "projections/catalog.hpp"
+#include "projections/registry.hpp"
 #include "tests/infra/postgres_test_support.hpp"
 #include "tests/projections/counting_projection.hpp"
 #include "tests/projections/projection_env.hpp"
 #include "tests/projections/table_digest.hpp"
+#include "tests/support/crm_history.hpp"
 
 namespace realmkit::testing {
 namespace {
@@ -83,31 +85,20 @@ void check_equals_rebuild(const crash_target& target,
   }
 }
 
-}  // namespace
-
-TEST_CASE(
-    "projector crash: SIGKILL during a 100k-event catch-up on SQLite leaves what a rebuild "
-    "produces") {
-  temp_dir dir;
+crash_target sqlite_target(const temp_dir& dir) {
   crash_target target;
   const auto path = dir.path() / "realmkit.db";
   target.spec = "sqlite:" + path.string();
-  {
-    infra::sqlite_store_options options;
-    options.path = path;
-    target.store = std::make_unique<infra::sqlite_event_store>(options);
-    infra::sql::sqlite_options db;
-    db.path = path;
-    target.db = infra::sql::open_sqlite_database(db);
-  }
-  fill(*target.store, 100'000);
-  kill_repeatedly(target, "counting", 6);
-  check_equals_rebuild(target, {std::make_shared<counting_projection>()});
+  infra::sqlite_store_options options;
+  options.path = path;
+  target.store = std::make_unique<infra::sqlite_event_store>(options);
+  infra::sql::sqlite_options db;
+  db.path = path;
+  target.db = infra::sql::open_sqlite_database(db);
+  return target;
 }
 
-TEST_CASE(
-    "projector crash: SIGKILL during a 100k-event catch-up on PostgreSQL leaves what a "
-    "rebuild produces") {
+crash_target postgres_target() {
   crash_target target;
   auto options = fresh_postgres_options();
   target.spec = "postgres:" + options.url + "|" + options.schema;
@@ -116,9 +107,51 @@ TEST_CASE(
   db.url = options.url;
   db.schema = options.schema;
   target.db = infra::sql::open_postgres_database(db);
+  return target;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "projector crash: SIGKILL during a 100k-event catch-up on SQLite leaves what a rebuild "
+    "produces") {
+  temp_dir dir;
+  auto target = sqlite_target(dir);
   fill(*target.store, 100'000);
   kill_repeatedly(target, "counting", 6);
   check_equals_rebuild(target, {std::make_shared<counting_projection>()});
+}
+
+TEST_CASE(
+    "projector crash: SIGKILL during a 100k-event catch-up on PostgreSQL leaves what a "
+    "rebuild produces") {
+  auto target = postgres_target();
+  fill(*target.store, 100'000);
+  kill_repeatedly(target, "counting", 6);
+  check_equals_rebuild(target, {std::make_shared<counting_projection>()});
+  target.db.reset();
+}
+
+// The same with every read model the server runs, over a generated CRM history.
+TEST_CASE(
+    "projector crash: every read model survives SIGKILL during a 100k-event CRM catch-up "
+    "on SQLite") {
+  temp_dir dir;
+  auto target = sqlite_target(dir);
+  crm_history history;
+  history.append_to(*target.store, 100'000);
+  kill_repeatedly(target, "all", 5);
+  check_equals_rebuild(target, projections::all_projections());
+}
+
+TEST_CASE(
+    "projector crash: every read model survives SIGKILL during a 100k-event CRM catch-up "
+    "on PostgreSQL") {
+  auto target = postgres_target();
+  crm_history history;
+  history.append_to(*target.store, 100'000);
+  kill_repeatedly(target, "all", 5);
+  check_equals_rebuild(target, projections::all_projections());
   target.db.reset();
 }
 
