@@ -13,12 +13,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// How long a login or refresh waits for the read side to apply what is committed.
+// How long a login or refresh waits for the read models to apply what is committed.
 constexpr auto kCatchUpWait = 2s;
 
 }  // namespace
 
-http_api::http_api(http_api_options options, infra::event_store& store,
+http_api::http_api(http_api_options options, infra::event_store& store, read_models& reads,
                    api::auth::refresh_token_store& refresh_tokens, api::auth::jwt_keyset keys,
                    infra::metrics_registry& metrics, api::readiness& ready)
     : options_(std::move(options)),
@@ -29,12 +29,14 @@ http_api::http_api(http_api_options options, infra::event_store& store,
       tokens_(std::move(keys), options_.tokens, refresh_tokens, clock_),
       lockout_(options_.lockout, clock_),
       commands_(store),
-      queries_(store),
+      queries_(reads.database(), &reads.projector()),
       crm_{.handler = commands_,
            .queries = queries_,
            .clock = [this] { return clock_(); },
            .new_id = [] { return infra::new_uuid_v7(); },
-           .hasher = &hasher_},
+           .hasher = &hasher_,
+           .read_db = &reads.database(),
+           .projector = &reads.projector()},
       logins_(hasher_, tokens_, lockout_,
               [this](std::string_view email) -> std::optional<api::auth::login_account> {
                 catch_up();
@@ -44,8 +46,17 @@ http_api::http_api(http_api_options options, infra::event_store& store,
                                                 std::move(account->password_hash), account->role,
                                                 std::move(account->team_id), account->active};
               }) {
-  queries_.start();
-  ready.add("read_side", [this] { return queries_.failure(); });
+  ready.add("projections", [&projector = reads.projector()]() -> std::optional<std::string> {
+    std::string failed;
+    for (const auto& s : projector.status()) {
+      if (s.state != projections::projection_state::failed) continue;
+      if (!failed.empty()) failed += "; ";
+      failed += s.name + " stopped at position " + std::to_string(s.checkpoint) +
+                (s.error ? ": " + *s.error : std::string());
+    }
+    if (failed.empty()) return std::nullopt;
+    return failed;
+  });
   if (options_.rate_limits) {
     auto limits = options_.limits;
     limits.metrics = &metrics_;
@@ -89,9 +100,7 @@ http_api::http_api(http_api_options options, infra::event_store& store,
   api::add_openapi_route(routes_);
 }
 
-http_api::~http_api() {
-  stop();
-}
+http_api::~http_api() = default;
 
 void http_api::catch_up() {
   queries_.wait_for(store_.head_position(), kCatchUpWait);
@@ -103,10 +112,6 @@ bool http_api::has_no_users() {
   q.include_archived = true;
   q.limit = 1;
   return queries_.list_users(q).items.empty();
-}
-
-void http_api::stop() {
-  queries_.stop();
 }
 
 void http_api::install_guards(api::http_pipeline& pipeline) {

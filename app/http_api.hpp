@@ -1,7 +1,7 @@
 // The HTTP API as `realmkit serve` wires it: the route table (operations, sessions, every CRM
-// route, OpenAPI), the read side the CRM routes and the logins query, and the guards in their
-// order (address limits, authentication, user limits, permissions), over stores the caller owns.
-// Tests build the same thing to check the table.
+// route, OpenAPI), the queries the CRM routes and the logins make of the read models, and the
+// guards in their order (address limits, authentication, user limits, permissions), over stores
+// and read models the caller owns. Tests build the same thing to check the table.
 #pragma once
 
 #include <memory>
@@ -14,11 +14,12 @@
 #include "api/auth/refresh_token_store.hpp"
 #include "api/auth/token_service.hpp"
 #include "api/crm/crm_routes.hpp"
-#include "api/crm/memory_directory.hpp"
+#include "api/crm/sql_directory.hpp"
 #include "api/health_routes.hpp"
 #include "api/http_pipeline.hpp"
 #include "api/rate_limit_guard.hpp"
 #include "api/router.hpp"
+#include "app/read_models.hpp"
 #include "commands/command_handler.hpp"
 #include "infra/crypto/password_hasher.hpp"
 #include "infra/event_store.hpp"
@@ -39,12 +40,14 @@ struct http_api_options {
   api::auth::clock_fn clock;  // the system clock when empty; tests inject a fake
 };
 
-// Owns the auth services, the read side and the route table; the stores and metrics are the
-// caller's and must outlive it. Adds its own readiness check ("read_side") to `ready`.
+// Owns the auth services, the CRM queries and the route table; the stores, read models and
+// metrics are the caller's and must outlive it. Adds its own readiness check ("projections": none
+// has stopped at an event) to `ready`.
 class http_api final {
  public:
-  // Starts the read side, which catches up with the store in the background.
-  http_api(http_api_options options, infra::event_store& store,
+  // The read models may still be catching up (started or not): reads wait for min_position,
+  // logins for what is committed.
+  http_api(http_api_options options, infra::event_store& store, read_models& reads,
            api::auth::refresh_token_store& refresh_tokens, api::auth::jwt_keyset keys,
            infra::metrics_registry& metrics, api::readiness& ready);
   ~http_api();
@@ -60,23 +63,23 @@ class http_api final {
   commands::command_handler& commands() { return commands_; }
   api::crm::crm_queries& queries() { return queries_; }
 
-  // True when no user exists (once the read side has caught up, waiting at most a few seconds).
+  // True when no user exists (once the read models have caught up, waiting at most a few
+  // seconds).
   bool has_no_users();
-  // Stops following the store: call before the store closes. Idempotent.
-  void stop();
 
  private:
   http_api_options options_;
   infra::event_store& store_;
   infra::metrics_registry& metrics_;
   api::auth::clock_fn clock_;
-  // Until the read side has applied what is committed: a user created a moment ago can log in.
+  // Until the read models have applied what is committed: a user created a moment ago can log
+  // in.
   void catch_up();
   infra::crypto::password_hasher hasher_;
   api::auth::token_service tokens_;
   api::auth::memory_login_lockout lockout_;
   commands::command_handler commands_;
-  api::crm::memory_directory queries_;
+  api::crm::sql_directory queries_;
   api::crm::crm_services crm_;
   api::auth::login_service logins_;
   std::unique_ptr<api::rate_limit_guard> limits_;

@@ -11,6 +11,7 @@
 #include "api/server.hpp"
 #include "app/http_api.hpp"
 #include "app/metered_event_store.hpp"
+#include "app/read_models.hpp"
 #include "app/session_stores.hpp"
 #include "infra/rate_limit/rate_limit_policy.hpp"
 #include "infra/worker_pool.hpp"
@@ -114,7 +115,14 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
     store.head_position();
     return std::nullopt;
   });
-  http_api api(std::move(options), store, *refresh_tokens, std::move(keys.keys), metrics, ready);
+  // The read models live beside the events; their projector catches up in the background.
+  // Rebuilds fold 50,000 events per transaction: a record changed many times in a batch is
+  // written once, which is most of a rebuild's speed.
+  read_models reads(store, open_read_database(store_config),
+                    {.rebuild_batch_events = 50'000, .metrics = &metrics});
+  reads.start();
+  http_api api(std::move(options), store, reads, *refresh_tokens, std::move(keys.keys), metrics,
+               ready);
   api::http_pipeline pipeline(
       api.routes(), metrics,
       {.cors = {.allowed_origins = serving.cors_origins,
@@ -143,7 +151,7 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   server.stop();  // stop accepting, drain in-flight requests
   pool.stop();
-  api.stop();         // the read side stops following the store
+  reads.stop();       // the projector finishes its batch and stops following the store
   raw_store.reset();  // completes in-flight appends and closes the database cleanly
   spdlog::info("stopped");
   return 0;

@@ -1,7 +1,6 @@
 // The read side the CRM routes query: one entity's view by id, filtered and paginated lists, the
 // account behind an e-mail address for login, and waiting for a global position (min_position).
-// memory_directory implements it by folding the event store in memory; SQL read models replace it
-// behind this same interface.
+// sql_directory implements it over the records read model (projections/records).
 #pragma once
 
 #include <chrono>
@@ -99,7 +98,9 @@ bool from_string(std::string_view text, sort_field& out);
 struct cursor {
   sort_field sort = sort_field::created_at;
   bool descending = false;
-  std::string key;  // the last item's sort key (see sort_key_of in memory_directory.cpp)
+  // The last item's sort key: an instant as 20 zero-padded digits of microseconds, a name folded
+  // (rules::folded); keys compare as text.
+  std::string key;
   std::string id;
 
   bool operator==(const cursor&) const = default;

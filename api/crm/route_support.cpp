@@ -152,14 +152,7 @@ void add_route(router& routes, crm_services& services, std::string method, std::
   r.blocking = true;
   const bool collection = r.pattern.find('{') == std::string::npos;
   if (r.method == "GET") {
-    // Reads come from the in-memory read side; only a min_position that it has not reached yet
-    // makes one wait, so only those go to the worker pool.
-    r.runs_inline = [&services](const http_request& request) {
-      const auto text = request.query_param("min_position");
-      if (!text) return true;
-      const auto position = parse_int(*text);
-      return !position || *position <= services.queries.position();
-    };
+    // Reads query the read-model database: they run on the worker pool like commands.
     if (collection) r.response_schema = kListSchema;
   } else {
     r.response_schema = kCommandSchema;

@@ -48,6 +48,22 @@ app::http_api_options small_limits(const testing::fake_clock& clock,
   return o;
 }
 
+// The read-model database beside a session backend's store, as serve opens it.
+std::unique_ptr<infra::sql::database> read_database(const sqlite_session_backend& backend) {
+  return infra::sql::open_sqlite_database({.path = backend.dir.path() / "data" / "realmkit.db"});
+}
+std::unique_ptr<infra::sql::database> read_database(const postgres_session_backend& backend) {
+  return infra::sql::open_postgres_database(
+      {.url = backend.options.url, .schema = backend.options.schema});
+}
+
+projections::projector_options quick_projector() {
+  projections::projector_options o;
+  o.idle_wait = 20ms;
+  o.retry_delay = 100ms;
+  return o;
+}
+
 template <class Backend>
 struct served_api {
   Backend backend;
@@ -56,8 +72,10 @@ struct served_api {
   infra::metrics_registry metrics;
   app::metered_event_store store{*backend.store, metrics};
   api::readiness ready;
+  app::read_models reads{store, read_database(backend), quick_projector()};
   app::http_api api{small_limits(clock, steady),
                     store,
+                    reads,
                     backend.refresh,
                     api::auth::jwt_keyset({{"k1", std::string(32, 'k')}}),
                     metrics,
@@ -67,6 +85,7 @@ struct served_api {
   std::unique_ptr<api::server> server;
 
   served_api() {
+    reads.start();
     // Options filled member by member: designated initializers here crash GCC 12 (an internal
     // compiler error in a template's constructor).
     api::pipeline_options quiet;
@@ -209,7 +228,9 @@ TEST_CASE("served: CORS with credentials names the origin, never *") {
   api::readiness ready;
   testing::fake_clock clock;
   fake_steady_clock steady;
-  app::http_api api(small_limits(clock, steady), *backend.store, backend.refresh,
+  app::read_models reads(*backend.store, read_database(backend), quick_projector());
+  reads.start();
+  app::http_api api(small_limits(clock, steady), *backend.store, reads, backend.refresh,
                     api::auth::jwt_keyset({{"k1", std::string(32, 'k')}}), metrics, ready);
   api::http_pipeline pipeline(
       api.routes(), metrics,

@@ -11,7 +11,7 @@ using testing::sqlite_backend;
 
 TEST_CASE_TEMPLATE("activities: log, edit, list on a record's timeline, delete", B, sqlite_backend,
                    postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto& rep = f.a.rep;
   const auto deal = f.make_deal(rep);
   const auto id = f.make_activity(rep, deal);
@@ -63,7 +63,7 @@ TEST_CASE_TEMPLATE("activities: log, edit, list on a record's timeline, delete",
 
 TEST_CASE_TEMPLATE("tasks: create, reschedule, reassign, complete, reopen, delete", B,
                    sqlite_backend, postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto& rep = f.a.rep;
   const auto lead = f.make_lead(rep);
   auto created = f.call("POST", "/api/tasks", f.a.manager,

@@ -721,8 +721,7 @@ int run_matrix(crm_fixture& f, std::string_view group) {
 }  // namespace
 
 TEST_CASE("the matrix has a scenario for every CRM route and a route for every scenario") {
-  auto store = sqlite_backend::make_store();
-  crm_fixture f(std::move(store));
+  crm_fixture f(sqlite_backend::make_store_and_database());
   const auto table = scenarios();
   std::set<std::string> routed;
   for (const auto& route : f.routes().routes()) {
@@ -747,7 +746,7 @@ TEST_CASE("the matrix has a scenario for every CRM route and a route for every s
 
 #define REALMKIT_MATRIX_GROUP(title, prefix, expected_routes)                               \
   TEST_CASE_TEMPLATE("authorization matrix: " title, B, sqlite_backend, postgres_backend) { \
-    crm_fixture f(B::make_store());                                                         \
+    crm_fixture f(B::make_store_and_database());                                            \
     CHECK(run_matrix(f, prefix) == (expected_routes)*10);                                   \
   }
 

@@ -23,7 +23,7 @@ reply get_after(crm_fixture& f, const std::string& path, const std::string& user
 
 TEST_CASE_TEMPLATE("companies: create, change, tag, give away, archive over HTTP", B,
                    sqlite_backend, postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto& rep = f.a.rep;
   auto created = f.call("POST", "/api/companies", rep,
                         R"({"name":"Acme","domain":"Acme.example","industry":"Tools",)"
@@ -78,7 +78,7 @@ TEST_CASE_TEMPLATE("companies: create, change, tag, give away, archive over HTTP
 
 TEST_CASE_TEMPLATE("contacts: details, addresses, numbers, consent, tags over HTTP", B,
                    sqlite_backend, postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto& rep = f.a.rep;
   const auto company = f.make_company(rep);
   auto created = f.call(
@@ -148,7 +148,7 @@ TEST_CASE_TEMPLATE("contacts: details, addresses, numbers, consent, tags over HT
 
 TEST_CASE_TEMPLATE("contacts: duplicates merge into one, hidden ones are not found", B,
                    sqlite_backend, postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto& rep = f.a.rep;
   auto make = [&](const std::string& email) {
     auto r = f.call("POST", "/api/contacts", rep,

@@ -7,6 +7,7 @@
 
 #include "commands/crm_commands.hpp"
 #include "infra/ids.hpp"
+#include "projections/registry.hpp"
 
 namespace realmkit::test::crm {
 namespace {
@@ -71,28 +72,37 @@ std::string quoted(const std::string& s) {
   return out;
 }
 
-crm_fixture::crm_fixture(std::unique_ptr<infra::event_store> store)
-    : store_(std::move(store)),
+crm_fixture::crm_fixture(testing::store_and_database backend)
+    : store_(std::move(backend.store)),
+      db_(std::move(backend.db)),
       handler_(*store_),
-      directory_(*store_),
-      services_{.handler = handler_,
-                .queries = directory_,
-                .clock =
-                    [] {
-                      return std::chrono::time_point_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now());
-                    },
-                .new_id = [] { return infra::new_uuid_v7(); },
-                .hasher = &hasher_,
-                .max_wait = 2s},
       pool_({.name = "crm-test", .threads = 4, .queue_limit = 1024}, &metrics_) {
-  directory_.start();
-  api::crm::add_crm_routes(routes_, services_);
+  projections::projector_options projecting;
+  projecting.idle_wait = 20ms;
+  projecting.retry_delay = 100ms;
+  projector_ = std::make_unique<projections::projector>(*store_, *db_,
+                                                        projections::all_projections(), projecting);
+  projector_->start();
+  directory_ = std::make_unique<api::crm::sql_directory>(*db_, projector_.get());
+  services_.reset(new api::crm::crm_services{
+      .handler = handler_,
+      .queries = *directory_,
+      .clock =
+          [] {
+            return std::chrono::time_point_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now());
+          },
+      .new_id = [] { return infra::new_uuid_v7(); },
+      .hasher = &hasher_,
+      .max_wait = 2s,
+      .read_db = db_.get(),
+      .projector = projector_.get()});
+  api::crm::add_crm_routes(routes_, *services_);
   api::pipeline_options options;
   options.access_logger = std::make_shared<spdlog::logger>(
       "crm-test-access", std::make_shared<spdlog::sinks::null_sink_mt>());
   pipeline_ = std::make_unique<api::http_pipeline>(routes_, metrics_, options);
-  pipeline_->add_guard(test_guard(directory_));
+  pipeline_->add_guard(test_guard(*directory_));
   server_ = std::make_unique<api::server>(api::server_options{.host = "127.0.0.1", .port = 0},
                                           *pipeline_, pool_, metrics_);
   server_->start();
@@ -132,7 +142,7 @@ crm_fixture::~crm_fixture() {
   connection_.reset();
   server_->stop();
   pool_.stop();
-  directory_.stop();
+  projector_->stop();
 }
 
 std::string crm_fixture::seed_user(const std::string& name, domain::user_role role,
@@ -148,7 +158,7 @@ std::string crm_fixture::seed_user(const std::string& name, domain::user_role ro
 }
 
 void crm_fixture::sync() {
-  REQUIRE(directory_.wait_for(store_->head_position(), 10s));
+  REQUIRE(directory_->wait_for(store_->head_position(), 10s));
 }
 
 reply crm_fixture::call(const std::string& method, const std::string& target,
@@ -182,7 +192,7 @@ std::string crm_fixture::created_id(const reply& r) {
   REQUIRE(r.status == 201);
   const auto id = r.str("id");
   REQUIRE_FALSE(id.empty());
-  REQUIRE(directory_.wait_for(r.integer("position"), 10s));
+  REQUIRE(directory_->wait_for(r.integer("position"), 10s));
   return id;
 }
 

@@ -1,8 +1,8 @@
-// A real server with every CRM route on a fresh store, the memory read side following it, and a
-// small test guard standing in for authentication: it takes the caller from an X-Test-User header
-// (a user id) and checks each route's permission the way the real guard does. The organisation
-// is seeded through the command side: teams A and B with a user of every role each, and a
-// pipeline.
+// A real server with every CRM route on a fresh store, the read models projected beside it (the
+// projector of every registered projection, read through sql_directory), and a small test guard
+// standing in for authentication: it takes the caller from an X-Test-User header (a user id) and
+// checks each route's permission the way the real guard does. The organisation is seeded through
+// the command side: teams A and B with a user of every role each, and a pipeline.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -15,7 +15,7 @@
 #include "api/auth/auth_types.hpp"
 #include "api/auth/permissions.hpp"
 #include "api/crm/crm_routes.hpp"
-#include "api/crm/memory_directory.hpp"
+#include "api/crm/sql_directory.hpp"
 #include "api/error_mapping.hpp"
 #include "api/http_pipeline.hpp"
 #include "api/router.hpp"
@@ -25,7 +25,9 @@
 #include "infra/event_store.hpp"
 #include "infra/metrics.hpp"
 #include "infra/worker_pool.hpp"
+#include "projections/projector.hpp"
 #include "tests/api/test_client.hpp"
+#include "tests/infra/store_backends.hpp"
 
 namespace realmkit::test::crm {
 
@@ -55,15 +57,17 @@ struct team_people {
 
 class crm_fixture {
  public:
-  explicit crm_fixture(std::unique_ptr<infra::event_store> store);
+  // A backend's make_store_and_database(): the store and the read-model database beside it.
+  explicit crm_fixture(testing::store_and_database backend);
   ~crm_fixture();
 
   infra::event_store& store() { return *store_; }
   commands::command_handler& handler() { return handler_; }
-  api::crm::memory_directory& directory() { return directory_; }
+  api::crm::sql_directory& directory() { return *directory_; }
+  projections::projector& projector() { return *projector_; }
   const api::router& routes() const { return routes_; }
   std::int64_t head() { return store_->head_position(); }
-  // Waits until the read side has applied everything stored.
+  // Waits until the read models have applied everything stored.
   void sync();
 
   // One request over HTTP as `user` (empty: unauthenticated). A body is sent as JSON.
@@ -93,10 +97,12 @@ class crm_fixture {
   std::string created_id(const reply& r);
 
   std::unique_ptr<infra::event_store> store_;
+  std::unique_ptr<infra::sql::database> db_;  // destroyed before the store
+  std::unique_ptr<projections::projector> projector_;
   infra::crypto::password_hasher hasher_{infra::crypto::kOwaspMinimum};
   commands::command_handler handler_;
-  api::crm::memory_directory directory_;
-  api::crm::crm_services services_;
+  std::unique_ptr<api::crm::sql_directory> directory_;
+  std::unique_ptr<api::crm::crm_services> services_;
   infra::metrics_registry metrics_;
   api::router routes_;
   infra::worker_pool pool_;

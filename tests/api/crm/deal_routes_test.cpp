@@ -12,7 +12,7 @@ using testing::sqlite_backend;
 
 TEST_CASE_TEMPLATE("deals: create, read, list, change and close over HTTP", B, sqlite_backend,
                    postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto& rep = f.a.rep;
 
   auto created =
@@ -122,7 +122,7 @@ TEST_CASE_TEMPLATE("deals: create, read, list, change and close over HTTP", B, s
 
 TEST_CASE_TEMPLATE("deals: refused commands answer problem+json and write nothing", B,
                    sqlite_backend, postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto& rep = f.a.rep;
   const auto id = f.make_deal(rep);
   const auto head = f.head();
@@ -217,7 +217,7 @@ TEST_CASE_TEMPLATE("deals: refused commands answer problem+json and write nothin
 
 TEST_CASE_TEMPLATE("deals: Idempotency-Key replays the first answer and writes nothing new", B,
                    sqlite_backend, postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto& rep = f.a.rep;
   const std::string body = R"({"pipeline_id":")" + f.pipeline + R"(","stage_id":")" + f.stages[0] +
                            R"(","title":"Once","value":{"amount_minor":5,"currency":"EUR"}})";
@@ -265,7 +265,7 @@ TEST_CASE_TEMPLATE("deals: Idempotency-Key replays the first answer and writes n
 
 TEST_CASE_TEMPLATE("deals: team visibility hides other teams' deals as not found", B,
                    sqlite_backend, postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto theirs = f.make_deal(f.b.rep, "Team B deal");
   const auto ours = f.make_deal(f.a.rep, "Team A deal");
   const auto head = f.head();

@@ -12,7 +12,7 @@ using testing::sqlite_backend;
 
 TEST_CASE_TEMPLATE("leads: details, status flow and scoring over HTTP", B, sqlite_backend,
                    postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto& rep = f.a.rep;
   const auto id = f.make_lead(rep);
   const auto path = "/api/leads/" + id;
@@ -52,7 +52,7 @@ TEST_CASE_TEMPLATE("leads: details, status flow and scoring over HTTP", B, sqlit
 
 TEST_CASE_TEMPLATE("leads: conversion creates contact, company and deal at once, once", B,
                    sqlite_backend, postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto& rep = f.a.rep;
   const auto id = f.make_lead(rep, "Grace Brewster Hopper");
   const auto path = "/api/leads/" + id;

@@ -1,10 +1,9 @@
 // Lists and reads: cursor pagination in every sort order, the parameters a list accepts,
-// min_position waits, and the memory read side itself (catch-up, live updates, cursors).
+// min_position waits, and the cursor format.
 #include <doctest/doctest.h>
 
 #include <set>
 
-#include "api/crm/memory_directory.hpp"
 #include "commands/crm_commands.hpp"
 #include "infra/ids.hpp"
 #include "tests/api/crm/crm_fixture.hpp"
@@ -46,7 +45,7 @@ std::vector<std::string> all_pages(crm_fixture& f, const std::string& first,
 
 TEST_CASE_TEMPLATE("lists page with opaque cursors in every sort order", B, sqlite_backend,
                    postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto& rep = f.a.rep;
   const std::vector<std::string> names{"delta",   "Alpha",   "echo", "bravo",
                                        "Charlie", "foxtrot", "golf"};
@@ -88,7 +87,7 @@ TEST_CASE_TEMPLATE("lists page with opaque cursors in every sort order", B, sqli
 
 TEST_CASE_TEMPLATE("min_position waits for the read side, within a bound", B, sqlite_backend,
                    postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto id = f.make_deal(f.a.rep);
   auto r = f.call("GET", "/api/deals/" + id + "?min_position=" + std::to_string(f.head()), f.a.rep);
   CHECK(r.status == 200);

@@ -22,7 +22,7 @@ std::vector<std::string> stage_ids(const reply& r) {
 
 TEST_CASE_TEMPLATE("pipelines: create with stages, reshape the stages, archive", B, sqlite_backend,
                    postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   const auto& manager = f.a.manager;
   auto created =
       f.call("POST", "/api/pipelines", manager,
@@ -92,7 +92,7 @@ TEST_CASE_TEMPLATE("pipelines: create with stages, reshape the stages, archive",
 
 TEST_CASE_TEMPLATE("users: registration, unique addresses, roles, teams, deactivation", B,
                    sqlite_backend, postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   auto created = f.call("POST", "/api/users", f.admin,
                         R"({"email":" New.Hire@Example.com ","display_name":"New Hire",)"
                         R"("role":"sales_rep","team_id":")" +
@@ -164,7 +164,7 @@ TEST_CASE_TEMPLATE("users: registration, unique addresses, roles, teams, deactiv
 
 TEST_CASE_TEMPLATE("teams: admins run them, managers keep their own", B, sqlite_backend,
                    postgres_backend) {
-  crm_fixture f(B::make_store());
+  crm_fixture f(B::make_store_and_database());
   auto created = f.call("POST", "/api/teams", f.admin,
                         R"({"name":"Team C","manager_id":")" + f.loner + R"("})");
   INFO(created.body);
