@@ -101,7 +101,8 @@ time_bound bound_of(std::string_view key) {
   }
   // A key that is no instant's: it sorts after the keys starting with its digits when it goes on
   // past 20 digits or with a character above '9'; otherwise before them.
-  const bool after_prefix = digits == kWidth || (digits < key.size() && static_cast<unsigned char>(key[digits]) > '9');
+  const bool after_prefix =
+      digits == kWidth || (digits < key.size() && static_cast<unsigned char>(key[digits]) > '9');
   for (std::size_t i = digits; i < kWidth; ++i) push(0);
   if (after_prefix) {
     std::int64_t step = 1;
