@@ -204,6 +204,7 @@ class record_table {
 
   static constexpr std::string_view aggregate_category() { return Aggregate::kCategory; }
   std::size_t size() const { return rows_.size(); }
+  std::size_t evicted() const { return evicted_.size(); }
 
   void apply(std::string_view id, const infra::recorded_event& event, apply_context& ctx,
              const cache_scope& scope) {
@@ -395,18 +396,21 @@ class records_writer final : public projection_writer {
 
   void flush(apply_context& ctx) override {
     std::size_t cached = 0;
+    std::size_t evicted = 0;
     std::apply(
         [&](auto&... table) {
           (table.flush(ctx.db), ...);
           cached = (table.size() + ...);
+          evicted = (table.evicted() + ...);
         },
         tables_);
     const bool rebuilding = ctx.mode == apply_mode::rebuild;
     const auto limit = rebuilding ? options_.rebuild_cache_entries : options_.live_cache_entries;
     if (cached <= limit) return;
-    // Every state is clean now. A rebuild that relies on "not cached: no row" names what it drops;
-    // following the log, dropped records are looked up when they come back.
-    const bool remember = rebuilding && ctx.fresh && scope_.complete;
+    // Every state is clean now. A writer that relies on "not cached: no row" names what it drops
+    // while it can; after that, dropped records are looked up when they come back.
+    const bool remember =
+        ctx.fresh && scope_.complete && evicted + cached <= options_.remembered_ids;
     std::apply([&](auto&... table) { (table.evict(remember), ...); }, tables_);
     if (!remember) scope_.complete = false;
   }

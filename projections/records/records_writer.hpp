@@ -18,6 +18,10 @@ struct records_options {
   // started empty need not look up what it has not seen.
   std::size_t live_cache_entries = 100'000;
   std::size_t rebuild_cache_entries = 1'000'000;
+  // A writer that saw every row of its generation (it started it empty) names the records it
+  // drops, up to this many, so that a record it never saw is known to be new without a look: a
+  // first catch-up or a rebuild creates most records. Beyond it, every miss is looked up.
+  std::size_t remembered_ids = 4'000'000;
 };
 
 std::unique_ptr<projection_writer> open_records_writer(const relation_names& names,

@@ -470,6 +470,8 @@ TEST_CASE_TEMPLATE("records: a writer that can keep almost nothing cached writes
   records_options tiny;
   tiny.live_cache_entries = 2;
   tiny.rebuild_cache_entries = 3;
+  // Dropped records are first named (known to have rows), then, past a few, looked up.
+  tiny.remembered_ids = 12;
   // Small live batches, so that states are dropped and read back between a record's events.
   projections::projector_options small;
   small.live_batch_events = 3;
