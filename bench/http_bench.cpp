@@ -20,8 +20,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -326,7 +328,71 @@ case_result run_case(const settings& s, fixture& f, workload w, const std::strin
   return r;
 }
 
-void write_report(const settings& s, const std::vector<case_result>& results) {
+// The projector's delay histogram (commit of an event → commit of its projection) per
+// projection, as cumulative bucket counts by upper bound, scraped from /metrics.
+using delay_buckets = std::map<std::string, std::map<double, double>>;
+
+delay_buckets scrape_delays(net::io_context& io, const settings& s) {
+  sync_client client(io, s);
+  const auto res = client.send(http::verb::get, "/metrics", "", "");
+  delay_buckets out;
+  const std::string prefix = "realmkit_projection_delay_seconds_bucket{";
+  std::istringstream lines(res.body());
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const auto labels_end = line.find('}');
+    const auto labels = line.substr(prefix.size(), labels_end - prefix.size());
+    auto label = [&](const std::string& name) {
+      const auto at = labels.find(name + "=\"");
+      if (at == std::string::npos) return std::string();
+      const auto start = at + name.size() + 2;
+      return labels.substr(start, labels.find('"', start) - start);
+    };
+    const auto le = label("le");
+    const double bound = le == "+Inf" ? std::numeric_limits<double>::infinity() : std::stod(le);
+    out[label("projection")][bound] = std::stod(line.substr(labels_end + 2));
+  }
+  return out;
+}
+
+struct lag_figure {
+  std::string projection;
+  double events = 0;
+  double p50_ms = 0;  // upper bounds of the buckets the quantiles fall in
+  double p99_ms = 0;
+};
+
+std::vector<lag_figure> lag_between(const delay_buckets& before, const delay_buckets& after) {
+  std::vector<lag_figure> out;
+  for (const auto& [projection, buckets] : after) {
+    std::map<double, double> delta;
+    for (const auto& [bound, count] : buckets) {
+      double earlier = 0;
+      if (auto p = before.find(projection); p != before.end()) {
+        if (auto b = p->second.find(bound); b != p->second.end()) earlier = b->second;
+      }
+      delta[bound] = count - earlier;
+    }
+    const double total = delta.empty() ? 0 : delta.rbegin()->second;
+    lag_figure f{projection, total, 0, 0};
+    auto quantile = [&](double q) {
+      for (const auto& [bound, count] : delta) {
+        if (count >= q * total) return bound * 1e3;
+      }
+      return std::numeric_limits<double>::infinity();
+    };
+    if (total > 0) {
+      f.p50_ms = quantile(0.50);
+      f.p99_ms = quantile(0.99);
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+void write_report(const settings& s, const std::vector<case_result>& results,
+                  const std::vector<lag_figure>& lags) {
   rapidjson::StringBuffer buffer;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
   w.StartObject();
@@ -369,6 +435,22 @@ void write_report(const settings& s, const std::vector<case_result>& results) {
       w.Int64(n);
     }
     w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  // Under the move_stage load: from an event's commit to its read models' commit.
+  w.Key("projection_lag");
+  w.StartArray();
+  for (const auto& l : lags) {
+    w.StartObject();
+    w.Key("projection");
+    w.String(l.projection.c_str());
+    w.Key("events");
+    w.Double(l.events);
+    w.Key("p50_ms_at_most");
+    w.Double(l.p50_ms);
+    w.Key("p99_ms_at_most");
+    w.Double(l.p99_ms);
     w.EndObject();
   }
   w.EndArray();
@@ -417,7 +499,9 @@ int main(int argc, char** argv) {
     net::io_context io;
     auto f = set_up(io, s);
     std::vector<case_result> results;
+    const auto delays_before = scrape_delays(io, s);
     results.push_back(run_case(s, f, workload::move_stage, "move_stage"));
+    const auto lags = lag_between(delays_before, scrape_delays(io, s));
     results.push_back(run_case(s, f, workload::get_deal, "get_deal"));
     std::printf("%-8s %-11s %6s %10s %8s %8s %8s %8s  statuses\n", "backend", "case", "conns",
                 "req/s", "p50 ms", "p99 ms", "p999 ms", "max ms");
@@ -430,7 +514,14 @@ int main(int argc, char** argv) {
                   r.name.c_str(), s.connections, r.rps, r.p50, r.p99, r.p999, r.max,
                   statuses.c_str());
     }
-    write_report(s, results);
+    for (const auto& l : lags) {
+      if (l.events == 0) continue;
+      std::printf(
+          "%-8s projection %-10s lag under move_stage: p50 <= %.1f ms, p99 <= %.1f ms "
+          "(%.0f events)\n",
+          s.backend.c_str(), l.projection.c_str(), l.p50_ms, l.p99_ms, l.events);
+    }
+    write_report(s, results, lags);
     std::printf("wrote %s\n", s.out.c_str());
   } catch (const std::exception& e) {
     std::cerr << "realmkit_bench_http: " << e.what() << "\n";

@@ -60,9 +60,10 @@ class crm_history {
     return out;
   }
 
-  // Appends until at least `events` events were written; returns the head position.
+  // Appends until at least `events` events were written; returns the head position. An append
+  // holds at most 1,000 events and a command's events are never split, hence some room.
   std::int64_t append_to(infra::event_store& store, std::size_t events,
-                         std::size_t per_append = 1'000) {
+                         std::size_t per_append = 900) {
     std::int64_t position = 0;
     std::size_t written = 0;
     while (written < events) {
