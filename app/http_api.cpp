@@ -5,6 +5,7 @@
 #include "api/auth_guard.hpp"
 #include "api/auth_routes.hpp"
 #include "api/openapi.hpp"
+#include "api/projection_routes.hpp"
 #include "commands/crm_commands.hpp"
 #include "infra/ids.hpp"
 
@@ -97,6 +98,7 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
        .trusted_origins = options_.trusted_origins,
        .metrics = &metrics_});
   api::crm::add_crm_routes(routes_, crm_);
+  api::add_projection_routes(routes_, reads.projector());
   api::add_openapi_route(routes_);
 }
 

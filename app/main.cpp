@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "app/demo_seed.hpp"
+#include "app/rebuild_command.hpp"
 #include "app/serve_command.hpp"
 #include "app/user_command.hpp"
 #include "infra/logging.hpp"
@@ -139,6 +140,16 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--password", demo.password,
                        "one password for every new demo user (default: a random one each)");
 
+  app::rebuild_options rebuilding;
+  auto* rebuild_cmd = app.add_subcommand(
+      "rebuild",
+      "rebuild a read model from the first event beside the live one, then switch to it (a "
+      "running server keeps serving meanwhile)");
+  add_store_options(rebuild_cmd);
+  rebuild_cmd->add_option("projection", rebuilding.projection, "a projection's name, or all");
+  bool list_only = false;
+  rebuild_cmd->add_flag("--list", list_only, "print the projections' names and exit");
+
   auto* version_cmd = app.add_subcommand("version", "print the version and exit");
 
   try {
@@ -164,6 +175,15 @@ int main(int argc, char** argv) {
                               " records created, " + std::to_string(summary.existing) +
                               " already there.\n");
       return 0;
+    }
+    if (*rebuild_cmd) {
+      if (list_only) {
+        app::list_projections(std::cout);
+        return 0;
+      }
+      if (rebuilding.projection.empty()) throw app::cli_error("name a projection, or all (--list)");
+      setup_logging(options);
+      return app::rebuild_projections(options.store, rebuilding, std::cout);
     }
     if (*version_cmd) {
       std::cout << "realmkit 0.1.0\n";

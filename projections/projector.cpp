@@ -313,9 +313,9 @@ class projector::runner {
     return out;
   }
 
-  void record_batch(const std::vector<infra::recorded_event>& events, std::int64_t reached,
-                    std::int64_t head, clock::duration took) {
-    const bool more = events.size() >= owner_.options_.live_batch_events;
+  void record_batch(const std::vector<infra::recorded_event>& events, std::size_t batch_size,
+                    std::int64_t reached, std::int64_t head, clock::duration took) {
+    const bool more = events.size() >= batch_size;
     const double lag_seconds = more ? seconds_since(events.back().recorded_at) : 0.0;
     {
       std::lock_guard lock(mutex_);
@@ -380,6 +380,7 @@ class projector::runner {
     std::int64_t position = 0;
     bool fresh = false;
     bool stale = false;
+    std::size_t batch_size = owner_.options_.live_batch_events;
     while (!stopping()) {
       try {
         if (!session) session = open_writer_session();
@@ -404,7 +405,7 @@ class projector::runner {
           }
           continue;
         }
-        auto events = owner_.store_.read_all(position, owner_.options_.live_batch_events);
+        auto events = owner_.store_.read_all(position, batch_size);
         if (events.empty()) {
           {
             std::lock_guard lock(mutex_);
@@ -433,10 +434,14 @@ class projector::runner {
         }
         writer->committed();
         position = result.reached;
-        const auto head = events.size() >= owner_.options_.live_batch_events
-                              ? owner_.store_.head_position()
-                              : position;
-        record_batch(events, position, head, clock::now() - started);
+        const bool full = events.size() >= batch_size;
+        const auto head = full ? owner_.store_.head_position() : position;
+        record_batch(events, batch_size, position, head, clock::now() - started);
+        // Far behind (a first catch-up over a long log): batches grow, up to a rebuild's, since
+        // per-batch costs dominate small ones; back at the head they shrink to the live size.
+        batch_size = full ? std::min(batch_size * 4, std::max(owner_.options_.live_batch_events,
+                                                              owner_.options_.rebuild_batch_events))
+                          : owner_.options_.live_batch_events;
       } catch (const std::exception& error) {
         if (writer) writer->discard();
         writer.reset();

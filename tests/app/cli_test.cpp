@@ -165,3 +165,31 @@ TEST_CASE("demo ids are stable version 8 UUIDs") {
   CHECK(id[14] == '8');
   CHECK(std::string("89ab").find(id[19]) != std::string::npos);
 }
+
+TEST_CASE_TEMPLATE("rebuild builds a read model's next generation and switches to it", B,
+                   sqlite_cli_backend, postgres_cli_backend) {
+  B backend;
+  auto seeded = run_realmkit(with_flags(backend, {"demo"}, {"--password", kPassword}));
+  REQUIRE_MESSAGE(seeded.status == 0, seeded.err);
+
+  const auto listed = run_realmkit(with_flags(backend, {"rebuild", "--list"}));
+  REQUIRE_MESSAGE(listed.status == 0, listed.err);
+  CHECK(listed.out.find("records\n") != std::string::npos);
+  CHECK(listed.out.find("rooms\n") != std::string::npos);
+
+  // The first run builds generation 1 (nothing was live) ...
+  const auto first = run_realmkit(with_flags(backend, {"rebuild", "records"}));
+  REQUIRE_MESSAGE(first.status == 0, first.out << first.err);
+  CHECK(first.out.find("records: generation 1 is live") != std::string::npos);
+  // ... and the next one builds generation 2 beside it and switches.
+  const auto second = run_realmkit(with_flags(backend, {"rebuild", "records"}));
+  REQUIRE_MESSAGE(second.status == 0, second.out << second.err);
+  CHECK(second.out.find("records: building generation 2") != std::string::npos);
+  CHECK(second.out.find("records: generation 2 is live") != std::string::npos);
+
+  const auto unknown = run_realmkit(with_flags(backend, {"rebuild", "nope"}));
+  CHECK(unknown.status == 1);
+  CHECK(unknown.err.find("no projection is named 'nope'") != std::string::npos);
+  const auto missing = run_realmkit(with_flags(backend, {"rebuild"}));
+  CHECK(missing.status == 1);
+}

@@ -197,6 +197,19 @@ TEST_CASE_TEMPLATE("served: login, /me, guards in order, and the operations metr
   CHECK(refused.status == 403);
   CHECK(refused.body.find("pipeline:edit") != std::string::npos);
 
+  // The read models' state is for analysts too; rebuilding one is for admins.
+  const auto projections = s.request("GET", "/api/projections", bearer);
+  REQUIRE_MESSAGE(projections.status == 200, projections.body);
+  CHECK(projections.body.find("\"name\":\"records\"") != std::string::npos);
+  CHECK(projections.body.find("\"lag\":{\"events\":") != std::string::npos);
+  CHECK(s.request("GET", "/api/projections/records", bearer).status == 200);
+  const auto unknown = s.request("GET", "/api/projections/nope", bearer);
+  CHECK(unknown.status == 404);
+  CHECK(unknown.body.find("no projection is named 'nope'") != std::string::npos);
+  const auto rebuild = s.request("POST", "/api/projections/records/rebuild", bearer);
+  CHECK(rebuild.status == 403);
+  CHECK(rebuild.body.find("admin:access") != std::string::npos);
+
   // The strict login bucket (3, then one per 20 s) refuses before any password is checked.
   CHECK(s.login("one@example.com").status == 200);
   CHECK(s.login("one@example.com").status == 200);
@@ -260,4 +273,31 @@ TEST_CASE("served: CORS with credentials names the origin, never *") {
   CHECK(
       call("OPTIONS", "https://evil.example", {{"Access-Control-Request-Method", "GET"}}).status ==
       403);
+}
+
+TEST_CASE_TEMPLATE("served: an admin rebuilds a read model while it keeps serving", B,
+                   sqlite_session_backend, postgres_session_backend) {
+  served_api<B> s;
+  s.register_user("u-admin", "admin@example.com", domain::user_role::admin);
+  const auto login = s.login("admin@example.com");
+  REQUIRE_MESSAGE(login.status == 200, login.body);
+  const auto bearer = std::vector<std::pair<std::string, std::string>>{
+      {"Authorization", "Bearer " + access_token_of(login)}};
+  REQUIRE(s.reads.projector().wait_for(s.store.head_position(), 10s));
+  const auto before = s.reads.projector().status("records");
+  REQUIRE(before);
+
+  const auto started = s.request("POST", "/api/projections/records/rebuild", bearer);
+  REQUIRE_MESSAGE(started.status == 202, started.body);
+  CHECK(started.body.find("\"name\":\"records\"") != std::string::npos);
+  // Reads go on while the next generation is built.
+  CHECK(s.request("GET", "/api/users/u-admin", bearer).status == 200);
+  REQUIRE(s.reads.projector().wait_for_rebuild("records", 20s));
+  const auto after = s.request("GET", "/api/projections/records", bearer);
+  REQUIRE(after.status == 200);
+  CHECK(after.body.find("\"generation\":" + std::to_string(before->generation + 1)) !=
+        std::string::npos);
+  CHECK(s.request("GET", "/api/users/u-admin", bearer).status == 200);
+
+  CHECK(s.request("POST", "/api/projections/nope/rebuild", bearer).status == 404);
 }
