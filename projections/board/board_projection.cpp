@@ -86,6 +86,7 @@ class writer final : public projection_writer {
         stages_(sql::identifier(names("rm_board_stages"))),
         deals_(sql::identifier(names("rm_board_deals"))),
         totals_(sql::identifier(names("rm_board_totals"))),
+        stage_totals_(sql::identifier(names("rm_board_stage_totals"))),
         companies_(sql::identifier(names("rm_board_companies"))),
         users_(names("rm_board_users")) {}
 
@@ -109,7 +110,8 @@ class writer final : public projection_writer {
 
     batch_.run(ctx.db);
     write_pipelines(ctx.db);
-    write_moved_owners(ctx.db);
+    write_changed_owners(ctx.db);
+    write_renamed_companies(ctx.db);
     write_deals(ctx.db);
     write_totals(ctx.db);
     if (deals_cache_.size() > kMaxCachedDeals) {
@@ -129,12 +131,25 @@ class writer final : public projection_writer {
     deals_complete_ = false;
     pipelines_cache_.clear();
     pipelines_loaded_ = false;
+    companies_cache_.clear();
+    companies_loaded_ = false;
+    renamed_companies_.clear();
     users_.forget();
   }
 
  private:
-  // Users (for teams) and pipelines (for stage order) are few: kept whole in memory.
+  // Users (teams and names), pipelines (stage order) and company names are few next to deals:
+  // kept whole in memory, so cards carry them without a join when read.
   void load_small_tables(apply_context& ctx) {
+    if (!companies_loaded_) {
+      companies_cache_.clear();
+      if (!ctx.fresh) {
+        for (const auto& r : ctx.db.query("SELECT company_id, name FROM " + companies_)) {
+          companies_cache_[r.text(0)] = r.text(1);
+        }
+      }
+      companies_loaded_ = true;
+    }
     if (!users_.loaded()) {
       if (ctx.fresh) {
         users_.mark_loaded();
@@ -224,6 +239,7 @@ class writer final : public projection_writer {
   void apply_company(const company_event& event) {
     std::visit(overloaded{
                    [&](const company_created& e) {
+                     companies_cache_[e.company.value] = e.name;
                      batch_.add("INSERT INTO " + companies_ +
                                     " (company_id, name) VALUES ($1, $2) ON CONFLICT (company_id) "
                                     "DO UPDATE SET name = excluded.name",
@@ -231,6 +247,8 @@ class writer final : public projection_writer {
                    },
                    [&](const company_updated& e) {
                      if (!e.name) return;
+                     companies_cache_[e.company.value] = *e.name;
+                     renamed_companies_.insert(e.company.value);
                      batch_.add("UPDATE " + companies_ + " SET name = $2 WHERE company_id = $1",
                                 {e.company.value, *e.name});
                    },
@@ -365,12 +383,33 @@ class writer final : public projection_writer {
     dirty_pipelines_.clear();
   }
 
-  // A user who changed teams takes their cards along: the team is what visibility filters on.
-  void write_moved_owners(sql::session& db) {
+  // A user who changed teams takes their cards along (the team is what visibility filters on);
+  // a renamed one renames their cards.
+  void write_changed_owners(sql::session& db) {
     std::vector<std::vector<sql::value>> rows;
-    for (const auto& user : moved_) rows.push_back({user, text_or_null(users_.team_of(user))});
-    db.execute_many("UPDATE " + deals_ + " SET owner_team = $2 WHERE owner_id = $1", rows);
+    for (const auto& user : moved_) {
+      rows.push_back(
+          {user, text_or_null(users_.team_of(user)), text_or_null(users_.name_of(user))});
+    }
+    db.execute_many(
+        "UPDATE " + deals_ + " SET owner_team = $2, owner_name = $3 WHERE owner_id = $1", rows);
     moved_.clear();
+  }
+
+  void write_renamed_companies(sql::session& db) {
+    std::vector<std::vector<sql::value>> rows;
+    for (const auto& company : renamed_companies_) {
+      rows.push_back({company, companies_cache_.at(company)});
+    }
+    db.execute_many("UPDATE " + deals_ + " SET company_name = $2 WHERE company_id = $1", rows);
+    renamed_companies_.clear();
+  }
+
+  std::optional<std::string> company_name(const std::optional<std::string>& company) const {
+    if (!company) return std::nullopt;
+    const auto it = companies_cache_.find(*company);
+    if (it == companies_cache_.end()) return std::nullopt;
+    return it->second;
   }
 
   void write_deals(sql::session& db) {
@@ -379,19 +418,22 @@ class writer final : public projection_writer {
     for (const auto& id : dirty_deals_) {
       const auto& d = deals_cache_.at(id);
       rows.push_back({id, d.pipeline, d.stage, d.title, d.amount, d.currency, d.owner,
-                      text_or_null(users_.team_of(d.owner)), text_or_null(d.company),
+                      text_or_null(users_.team_of(d.owner)), text_or_null(users_.name_of(d.owner)),
+                      text_or_null(d.company), text_or_null(company_name(d.company)),
                       text_or_null(d.close_date), d.entered_us, d.version, d.status,
                       sql::boolean(d.archived), sql::boolean(d.on_board())});
     }
     db.execute_many(
         "INSERT INTO " + deals_ +
             " (deal_id, pipeline_id, stage_id, title, amount_minor, currency, owner_id, "
-            "owner_team, company_id, expected_close_date, stage_entered_us, version, status, "
-            "archived, on_board) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-            "$14, $15) ON CONFLICT (deal_id) DO UPDATE SET pipeline_id = excluded.pipeline_id, "
-            "stage_id = excluded.stage_id, title = excluded.title, amount_minor = "
-            "excluded.amount_minor, currency = excluded.currency, owner_id = excluded.owner_id, "
-            "owner_team = excluded.owner_team, company_id = excluded.company_id, "
+            "owner_team, owner_name, company_id, company_name, expected_close_date, "
+            "stage_entered_us, version, status, archived, on_board) VALUES ($1, $2, $3, $4, $5, "
+            "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (deal_id) DO "
+            "UPDATE SET pipeline_id = excluded.pipeline_id, stage_id = excluded.stage_id, title = "
+            "excluded.title, amount_minor = excluded.amount_minor, currency = excluded.currency, "
+            "owner_id = excluded.owner_id, owner_team = excluded.owner_team, owner_name = "
+            "excluded.owner_name, company_id = excluded.company_id, company_name = "
+            "excluded.company_name, "
             "expected_close_date = excluded.expected_close_date, stage_entered_us = "
             "excluded.stage_entered_us, version = excluded.version, status = excluded.status, "
             "archived = excluded.archived, on_board = excluded.on_board",
@@ -400,15 +442,36 @@ class writer final : public projection_writer {
   }
 
   // Totals move by deltas (no read needed); a row whose count reaches zero goes, so the table
-  // holds the same rows however the events were batched.
+  // holds the same rows however the events were batched. Per owner for scoped boards, and per
+  // stage for the board of everyone.
   void write_totals(sql::session& db) {
     std::vector<std::vector<sql::value>> upserts, keys;
+    std::map<std::tuple<std::string, std::string, std::string>, totals_delta> per_stage;
     for (const auto& [key, delta] : deltas_) {
       if (delta.deals == 0 && delta.total == 0) continue;
       const auto& [pipeline, stage, owner, currency] = key;
       upserts.push_back({pipeline, stage, owner, currency, delta.deals, delta.total});
       if (delta.deals < 0) keys.push_back({pipeline, stage, owner, currency});
+      auto& s = per_stage[{pipeline, stage, currency}];
+      s.deals += delta.deals;
+      s.total += delta.total;
     }
+    std::vector<std::vector<sql::value>> stage_upserts, stage_keys;
+    for (const auto& [key, delta] : per_stage) {
+      if (delta.deals == 0 && delta.total == 0) continue;
+      const auto& [pipeline, stage, currency] = key;
+      stage_upserts.push_back({pipeline, stage, currency, delta.deals, delta.total});
+      if (delta.deals < 0) stage_keys.push_back({pipeline, stage, currency});
+    }
+    db.execute_many("INSERT INTO " + stage_totals_ +
+                        " (pipeline_id, stage_id, currency, deals, total) VALUES ($1, $2, $3, $4, "
+                        "$5) ON CONFLICT (pipeline_id, stage_id, currency) DO UPDATE SET deals = " +
+                        stage_totals_ + ".deals + excluded.deals, total = " + stage_totals_ +
+                        ".total + excluded.total",
+                    stage_upserts);
+    db.execute_many("DELETE FROM " + stage_totals_ +
+                        " WHERE pipeline_id = $1 AND stage_id = $2 AND currency = $3 AND deals = 0",
+                    stage_keys);
     db.execute_many("INSERT INTO " + totals_ +
                         " (pipeline_id, stage_id, owner_id, currency, deals, total) VALUES ($1, "
                         "$2, $3, $4, $5, $6) ON CONFLICT (pipeline_id, stage_id, owner_id, "
@@ -423,7 +486,7 @@ class writer final : public projection_writer {
     deltas_.clear();
   }
 
-  std::string pipelines_, stages_, deals_, totals_, companies_;
+  std::string pipelines_, stages_, deals_, totals_, stage_totals_, companies_;
   support::user_table users_;
   statement_batch batch_;  // users and companies, in event order
   std::vector<pending_deal> pending_;
@@ -433,15 +496,18 @@ class writer final : public projection_writer {
   std::map<std::string, pipeline_row> pipelines_cache_;
   bool pipelines_loaded_ = false;
   std::set<std::string> dirty_pipelines_;
-  std::set<std::string> moved_;
+  std::set<std::string> moved_;  // users whose team or name changed
+  std::unordered_map<std::string, std::string> companies_cache_;  // id → name
+  bool companies_loaded_ = false;
+  std::set<std::string> renamed_companies_;
   std::map<totals_key, totals_delta> deltas_;
 };
 
 }  // namespace
 
 std::vector<std::string> board_projection::relations() const {
-  return {"rm_board_pipelines", "rm_board_stages", "rm_board_deals",
-          "rm_board_totals",    "rm_board_users",  "rm_board_companies"};
+  return {"rm_board_pipelines",    "rm_board_stages", "rm_board_deals",    "rm_board_totals",
+          "rm_board_stage_totals", "rm_board_users",  "rm_board_companies"};
 }
 
 void board_projection::create(sql::session& db, const relation_names& names) const {
@@ -455,9 +521,10 @@ void board_projection::create(sql::session& db, const relation_names& names) con
   db.exec_script("CREATE TABLE " + sql::identifier(deals) +
                  " (deal_id TEXT PRIMARY KEY, pipeline_id TEXT NOT NULL, stage_id TEXT NOT NULL, "
                  "title TEXT NOT NULL, amount_minor BIGINT NOT NULL, currency TEXT NOT NULL, "
-                 "owner_id TEXT NOT NULL, owner_team TEXT, company_id TEXT, expected_close_date "
-                 "TEXT, stage_entered_us BIGINT NOT NULL, version BIGINT NOT NULL, status TEXT "
-                 "NOT NULL, archived BIGINT NOT NULL, on_board BIGINT NOT NULL)");
+                 "owner_id TEXT NOT NULL, owner_team TEXT, owner_name TEXT, company_id TEXT, "
+                 "company_name TEXT, expected_close_date TEXT, stage_entered_us BIGINT NOT NULL, "
+                 "version BIGINT NOT NULL, status TEXT NOT NULL, archived BIGINT NOT NULL, "
+                 "on_board BIGINT NOT NULL)");
   // A stage's cards in board order, for everyone, for one team and for one owner; only cards on
   // the board are indexed.
   db.exec_script("CREATE INDEX " + sql::identifier(deals + "_stage") + " ON " +
@@ -471,13 +538,19 @@ void board_projection::create(sql::session& db, const relation_names& names) con
                  sql::identifier(deals) +
                  " (pipeline_id, stage_id, owner_id, stage_entered_us, deal_id) WHERE "
                  "on_board = 1");
-  // Every deal of an owner, for moving them to another team.
+  // Every deal of an owner (moved to another team, renamed) and of a company (renamed).
   db.exec_script("CREATE INDEX " + sql::identifier(deals + "_owner") + " ON " +
                  sql::identifier(deals) + " (owner_id)");
+  db.exec_script("CREATE INDEX " + sql::identifier(deals + "_company") + " ON " +
+                 sql::identifier(deals) + " (company_id)");
   db.exec_script("CREATE TABLE " + sql::identifier(names("rm_board_totals")) +
                  " (pipeline_id TEXT NOT NULL, stage_id TEXT NOT NULL, owner_id TEXT NOT NULL, "
                  "currency TEXT NOT NULL, deals BIGINT NOT NULL, total BIGINT NOT NULL, PRIMARY "
                  "KEY (pipeline_id, stage_id, owner_id, currency))");
+  db.exec_script("CREATE TABLE " + sql::identifier(names("rm_board_stage_totals")) +
+                 " (pipeline_id TEXT NOT NULL, stage_id TEXT NOT NULL, currency TEXT NOT NULL, "
+                 "deals BIGINT NOT NULL, total BIGINT NOT NULL, PRIMARY KEY (pipeline_id, "
+                 "stage_id, currency))");
   support::user_table::create(db, names("rm_board_users"));
   db.exec_script("CREATE TABLE " + sql::identifier(names("rm_board_companies")) +
                  " (company_id TEXT PRIMARY KEY, name TEXT NOT NULL)");

@@ -103,22 +103,29 @@ std::optional<board_view> read_board(sql::session& db, const board_request& requ
       const auto id = param(request.after->deal_id);
       cards_filter += " AND (d.stage_entered_us, d.deal_id) > (" + entered + ", " + id + ")";
     }
-    text +=
-        " UNION ALL SELECT 1, t.stage_id, t.currency, NULL, NULL, NULL, NULL, NULL, NULL, "
-        "NULL, CAST(SUM(t.deals) AS BIGINT), CAST(SUM(t.total) AS BIGINT), CAST(NULL AS BIGINT) "
-        "FROM "
-        "rm_board_totals t";
-    if (team) text += " JOIN rm_board_users u ON u.user_id = t.owner_id";
-    text += " WHERE t.pipeline_id = $1" + totals_filter + " GROUP BY t.stage_id, t.currency";
+    if (team || request.owner) {
+      // Scoped: the owners' totals, added up per stage and currency.
+      text +=
+          " UNION ALL SELECT 1, t.stage_id, t.currency, NULL, NULL, NULL, NULL, NULL, NULL, "
+          "NULL, CAST(SUM(t.deals) AS BIGINT), CAST(SUM(t.total) AS BIGINT), CAST(NULL AS "
+          "BIGINT) FROM rm_board_totals t";
+      if (team) text += " JOIN rm_board_users u ON u.user_id = t.owner_id";
+      text += " WHERE t.pipeline_id = $1" + totals_filter + " GROUP BY t.stage_id, t.currency";
+    } else {
+      text +=
+          " UNION ALL SELECT 1, t.stage_id, t.currency, NULL, NULL, NULL, NULL, NULL, NULL, "
+          "NULL, t.deals, t.total, CAST(NULL AS BIGINT) FROM rm_board_stage_totals t WHERE "
+          "t.pipeline_id = $1" +
+          totals_filter;
+    }
     const auto limit = param(static_cast<std::int64_t>(request.limit + 1));
     for (std::size_t i = 0; i < out.stages.size(); ++i) {
       const auto stage = param(out.stages[i].id);
       text +=
           " UNION ALL SELECT * FROM (SELECT 2, d.stage_id, d.deal_id, d.title, d.currency, "
-          "d.owner_id, u.display_name, d.company_id, c.name, d.expected_close_date, "
-          "d.amount_minor, d.stage_entered_us, d.version FROM rm_board_deals d LEFT JOIN "
-          "rm_board_users u ON u.user_id = d.owner_id LEFT JOIN rm_board_companies c ON "
-          "c.company_id = d.company_id WHERE d.pipeline_id = $1 AND d.stage_id = " +
+          "d.owner_id, d.owner_name, d.company_id, d.company_name, d.expected_close_date, "
+          "d.amount_minor, d.stage_entered_us, d.version FROM rm_board_deals d WHERE "
+          "d.pipeline_id = $1 AND d.stage_id = " +
           stage + " AND d.on_board = 1" + cards_filter +
           " ORDER BY d.stage_entered_us, d.deal_id LIMIT " + limit + ") AS s" + std::to_string(i);
     }
@@ -127,7 +134,9 @@ std::optional<board_view> read_board(sql::session& db, const board_request& requ
   std::map<std::string, column*> by_id;
   for (auto& c : out.stages) by_id[c.id] = &c;
   std::map<std::string, std::vector<card>> pages;
-  for (const auto& r : db.query(text, params)) {
+  for (auto& c : out.stages) pages[c.id].reserve(request.limit + 1);
+  const auto rows = db.query(text, params);
+  for (const auto& r : rows) {
     const auto part = r.integer(0);
     if (part == 0) {
       out.position = r.integer(10);

@@ -1,7 +1,9 @@
 #include "projections/support/statement_batch.hpp"
 
 #include <array>
+#include <atomic>
 #include <charconv>
+#include <map>
 
 #include "projections/catalog.hpp"
 
@@ -14,14 +16,85 @@ void statement_batch::add(std::string_view sql, std::vector<sql::value> params) 
   runs_.back().rows.push_back(std::move(params));
 }
 
+namespace {
+
+// A script is sent once it holds this many bytes.
+constexpr std::size_t kScriptBytes = 1u << 20;
+
+// A PostgreSQL literal of a value (the sessions run with standard_conforming_strings on, so
+// only quotes double). A NUL byte cannot travel in a literal.
+void append_literal(std::string& out, const sql::value& v) {
+  if (const auto* n = std::get_if<std::int64_t>(&v)) {
+    out += '\'';
+    out += std::to_string(*n);
+    out += '\'';
+  } else if (const auto* t = std::get_if<std::string>(&v)) {
+    if (t->find('\0') != std::string::npos) {
+      throw sql::error("a text value of a read model contains a NUL byte", false);
+    }
+    out += '\'';
+    for (char c : *t) {
+      if (c == '\'') out += '\'';
+      out += c;
+    }
+    out += '\'';
+  } else {
+    out += "NULL";
+  }
+}
+
+// Names of statements prepared for one run of a batch: unique per process, so that a batch that
+// failed halfway (its statements stay prepared: PREPARE is not undone by a rollback) never
+// collides with a later one.
+std::string next_statement_prefix() {
+  static std::atomic<std::uint64_t> counter{0};
+  return "rk_batch_" + std::to_string(counter.fetch_add(1)) + "_";
+}
+
+}  // namespace
+
 void statement_batch::run(sql::session& db) {
+  if (runs_.empty()) return;
+  if (db.dialect() != sql::dialect::postgres) {
+    // SQLite has no round trips: each run is a prepared statement stepped per row.
+    for (const auto& r : runs_) {
+      if (r.rows.size() == 1) {
+        db.execute(r.sql, r.rows.front());
+      } else {
+        db.execute_many(r.sql, r.rows);
+      }
+    }
+    runs_.clear();
+    return;
+  }
+  // PostgreSQL: every statement is prepared once for the batch and executed with literal
+  // arguments, all in scripts of about a megabyte: a few round trips for a batch of any mix of
+  // events, each statement planned once.
+  const auto prefix = next_statement_prefix();
+  std::map<std::string_view, std::string> names;
+  std::string script;
   for (const auto& r : runs_) {
-    if (r.rows.size() == 1) {
-      db.execute(r.sql, r.rows.front());
-    } else {
-      db.execute_many(r.sql, r.rows);
+    auto [it, added] = names.try_emplace(r.sql, prefix + std::to_string(names.size()));
+    if (added) script += "PREPARE " + it->second + " AS " + r.sql + ";\n";
+    for (const auto& row : r.rows) {
+      script += "EXECUTE " + it->second;
+      if (!row.empty()) {
+        script += '(';
+        for (std::size_t i = 0; i < row.size(); ++i) {
+          if (i) script += ',';
+          append_literal(script, row[i]);
+        }
+        script += ')';
+      }
+      script += ";\n";
+      if (script.size() >= kScriptBytes) {
+        db.exec_script(script);
+        script.clear();
+      }
     }
   }
+  for (const auto& [sql_text, name] : names) script += "DEALLOCATE " + name + ";\n";
+  db.exec_script(script);
   runs_.clear();
 }
 

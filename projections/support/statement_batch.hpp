@@ -13,10 +13,12 @@
 
 namespace realmkit::projections::support {
 
-// Write statements buffered by a writer's apply and run by its flush, in the order added.
-// Consecutive uses of one statement travel as one execute_many (one round trip on PostgreSQL),
-// so a batch of similar events costs a few round trips, not one per event. Statements that read
-// the relations they write (INSERT ... SELECT, UPDATE ... WHERE) see every earlier statement.
+// Write statements buffered by a writer's apply and run by its flush, in the order added. On
+// PostgreSQL each distinct statement is prepared once per run and executed with literal
+// arguments, everything in scripts of about a megabyte, so a batch of interleaved events of
+// different kinds costs a few round trips and one plan per statement, not a round trip per
+// event. On SQLite consecutive uses of a statement step one prepared statement. Statements that
+// read the relations they write (INSERT ... SELECT, UPDATE ... WHERE) see every earlier one.
 class statement_batch {
  public:
   void add(std::string_view sql, std::vector<infra::sql::value> params);

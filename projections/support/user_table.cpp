@@ -49,6 +49,7 @@ std::optional<std::string> user_table::apply(const infra::recorded_event& event,
                  [&](const user_renamed& e) {
                    out.add(rename_sql_, {e.user.value, e.display_name});
                    if (loaded_) users_[e.user.value].display_name = e.display_name;
+                   moved = e.user.value;
                  },
                  [&](const user_team_changed& e) {
                    out.add(team_sql_, {e.user.value, optional_text(e.to)});
@@ -76,6 +77,12 @@ std::optional<std::string> user_table::team_of(const std::string& user) const {
   const auto it = users_.find(user);
   if (it == users_.end()) return std::nullopt;
   return it->second.team;
+}
+
+std::optional<std::string> user_table::name_of(const std::string& user) const {
+  const auto it = users_.find(user);
+  if (it == users_.end()) return std::nullopt;
+  return it->second.display_name;
 }
 
 void user_table::forget() noexcept {

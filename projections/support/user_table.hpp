@@ -30,7 +30,8 @@ class user_table {
   static bool handles(std::string_view event_type);
 
   // Applies a user event: buffers its write into `out` and, when the map is kept, updates it.
-  // Returns the user whose team changed, for the read model to move that user's rows.
+  // Returns the user whose team or display name changed, for the read model to update the rows
+  // that carry them.
   std::optional<std::string> apply(const infra::recorded_event& event, statement_batch& out);
 
   // Writers that need teams in memory keep the whole map: load() reads it once (not needed when
@@ -39,6 +40,7 @@ class user_table {
   bool loaded() const { return loaded_; }
   void mark_loaded() { loaded_ = true; }
   std::optional<std::string> team_of(const std::string& user) const;
+  std::optional<std::string> name_of(const std::string& user) const;
   void forget() noexcept;
 
  private:

@@ -235,6 +235,44 @@ TEST_CASE_TEMPLATE(
   CHECK(b.total == std::vector<money>{eur(400)});
 }
 
+TEST_CASE_TEMPLATE("board: cards carry their owner's and company's current names", B,
+                   sqlite_backend, postgres_backend) {
+  projection_env<B> env;
+  given_organisation(env);
+  env.append("company-c1",
+             company_created{company_id{"c1"}, "Acme", "", "", {}, "", {}, user_id{"a1"}, {}});
+  env.append("company-c2",
+             company_created{company_id{"c2"}, "Globex", "", "", {}, "", {}, user_id{"a1"}, {}});
+  auto d1 = deal("d1", "s1", eur(100), "a1", 1);
+  d1.company = company_id{"c1"};
+  env.append("deal-d1", d1);
+  env.append("deal-d2", deal("d2", "s1", eur(100), "a2", 2));
+  auto p = env.start({std::make_shared<board::board_projection>()});
+  env.catch_up(*p);
+  auto cards = read(env.db(), everyone()).stages[0].deals;
+  REQUIRE(cards.size() == 2);
+  CHECK(cards[0].owner_name == std::optional<std::string>("Ann A"));
+  CHECK(cards[0].company_name == std::optional<std::string>("Acme"));
+  CHECK_FALSE(cards[1].company_id);
+
+  env.append("user-a1", user_renamed{user_id{"a1"}, "Ann Again"});
+  company_updated renamed;
+  renamed.company = company_id{"c1"};
+  renamed.name = "Acme Corp";
+  env.append("company-c1", renamed);
+  env.append("deal-d2", deal_company_linked{deal_id{"d2"}, company_id{"c2"}});
+  env.catch_up(*p);
+  cards = read(env.db(), everyone()).stages[0].deals;
+  CHECK(cards[0].owner_name == std::optional<std::string>("Ann Again"));
+  CHECK(cards[0].company_name == std::optional<std::string>("Acme Corp"));
+  CHECK(cards[1].company_name == std::optional<std::string>("Globex"));
+  env.append("deal-d1", deal_company_unlinked{deal_id{"d1"}, company_id{"c1"}});
+  env.catch_up(*p);
+  cards = read(env.db(), everyone()).stages[0].deals;
+  CHECK_FALSE(cards[0].company_id);
+  CHECK_FALSE(cards[0].company_name);
+}
+
 TEST_CASE_TEMPLATE("board: a stage pages with its own cursor", B, sqlite_backend,
                    postgres_backend) {
   projection_env<B> env;
@@ -350,6 +388,22 @@ TEST_CASE_TEMPLATE("board: a rebuild writes exactly the rows live projection wro
     for (const auto& r : relations) live[r] = digest(*session, r);
   }
   REQUIRE(live["rm_board_deals"].size() > 30 * 20);
+  {
+    // The per-stage rollup is the sum of the per-owner totals.
+    const auto rollup = env.query(
+        "SELECT pipeline_id, stage_id, currency, deals, total FROM rm_board_stage_totals ORDER BY "
+        "pipeline_id, stage_id, currency");
+    const auto summed = env.query(
+        "SELECT pipeline_id, stage_id, currency, SUM(deals), SUM(total) FROM rm_board_totals "
+        "GROUP BY pipeline_id, stage_id, currency ORDER BY pipeline_id, stage_id, currency");
+    REQUIRE(rollup.size() == summed.size());
+    REQUIRE(rollup.size() >= 4);
+    for (std::size_t i = 0; i < rollup.size(); ++i) {
+      CHECK(rollup[i].text(1) == summed[i].text(1));
+      CHECK(rollup[i].integer(3) == summed[i].integer(3));
+      CHECK(rollup[i].integer(4) == summed[i].integer(4));
+    }
+  }
   REQUIRE(live["rm_board_totals"].size() > 4 * 10);
   const auto generation = p->rebuild("board");
   REQUIRE(p->wait_for_rebuild("board", 20s));
