@@ -14,6 +14,7 @@ void add_crm_routes(router& routes, crm_services& services) {
   add_deal_routes(routes, services);
   add_activity_routes(routes, services);
   add_task_routes(routes, services);
+  add_analytics_routes(routes, services);
 }
 
 }  // namespace realmkit::api::crm

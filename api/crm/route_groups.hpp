@@ -14,5 +14,6 @@ void add_pipeline_routes(router& routes, crm_services& services);
 void add_deal_routes(router& routes, crm_services& services);
 void add_activity_routes(router& routes, crm_services& services);
 void add_task_routes(router& routes, crm_services& services);
+void add_analytics_routes(router& routes, crm_services& services);
 
 }  // namespace realmkit::api::crm

@@ -131,10 +131,7 @@ const std::vector<table_def>& fact_tables() {
         {"deleted", integer, true}},
        {"activity_id"},
        {{"occurred", "(occurred_on)"}}},
-      {kChanges,
-       {{"id", integer, true}, {"position", integer, true}, {"changed_at", instant, true}},
-       {"id"},
-       {}},
+      {kChanges, {{"id", integer, true}, {"position", integer, true}}, {"id"}, {}},
       {kRefreshes,
        {{"view_name", text, true},
         {"position", integer, true},
@@ -200,6 +197,18 @@ std::string big(sql::dialect d, std::string_view expr) {
 }
 
 }  // namespace
+
+std::vector<fact_column> fact_columns(std::string_view relation) {
+  for (const auto& t : fact_tables()) {
+    if (t.relation != relation) continue;
+    std::vector<fact_column> out;
+    for (const auto& c : t.columns) {
+      out.push_back({c.name, type_name(sql::dialect::postgres, c.type)});
+    }
+    return out;
+  }
+  throw std::invalid_argument("not a fact table: " + std::string(relation));
+}
 
 std::string stable_name(std::string_view relation) {
   return std::string(relation);

@@ -56,6 +56,13 @@ struct rollup_spec {
 std::span<const rollup_spec> rollups();
 const rollup_spec& rollup(std::string_view relation);
 
+// The columns of a fact table in order, with their PostgreSQL types (for bulk writes).
+struct fact_column {
+  std::string_view name;
+  std::string_view postgres_type;
+};
+std::vector<fact_column> fact_columns(std::string_view relation);
+
 // Maps a relation's stable name to the (unquoted) name to use in SQL: a generation's physical
 // name ("fact_deals_g3"), or the stable view itself, which always shows the live generation.
 using name_fn = std::function<std::string(std::string_view)>;

@@ -25,7 +25,6 @@
 #include "infra/event_codec.hpp"
 #include "infra/json/json_time.hpp"
 #include "projections/analytics/analytics_schema.hpp"
-#include "projections/catalog.hpp"
 
 namespace realmkit::projections::analytics {
 
@@ -59,16 +58,45 @@ domain::date day_of(int64_t us) {
   return std::chrono::floor<std::chrono::days>(domain::timestamp{std::chrono::microseconds{us}});
 }
 
-std::string instant_text(int64_t us) {
-  auto text = infra::format_timestamp(domain::timestamp{std::chrono::microseconds{us}});
-  if (!text) throw std::out_of_range("analytics: a time outside the years 0000-9999");
-  return *text;
+// Times are formatted as infra/json/json_time.hpp writes them, without printf: a rebuild formats
+// several per event.
+void put_digits(char* out, std::int64_t value, int count) {
+  for (int i = count - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
 }
 
 std::string date_text(domain::date d) {
-  auto text = infra::format_date(d);
-  if (!text) throw std::out_of_range("analytics: a date outside the years 0000-9999");
-  return *text;
+  const std::chrono::year_month_day ymd{d};
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) throw std::out_of_range("analytics: a date outside 0000-9999");
+  std::string out(10, '-');
+  put_digits(&out[0], year, 4);
+  put_digits(&out[5], static_cast<unsigned>(ymd.month()), 2);
+  put_digits(&out[8], static_cast<unsigned>(ymd.day()), 2);
+  return out;
+}
+
+// "2026-11-27T12:00:00.000000Z"
+std::string instant_text(int64_t us) {
+  const auto day = day_of(us);
+  int64_t of_day =
+      us - std::chrono::duration_cast<std::chrono::microseconds>(day.time_since_epoch()).count();
+  std::string out = date_text(day);
+  out.resize(27);
+  out[10] = 'T';
+  put_digits(&out[11], of_day / (3600 * kMicrosPerSecond), 2);
+  of_day %= 3600 * kMicrosPerSecond;
+  out[13] = ':';
+  put_digits(&out[14], of_day / (60 * kMicrosPerSecond), 2);
+  of_day %= 60 * kMicrosPerSecond;
+  out[16] = ':';
+  put_digits(&out[17], of_day / kMicrosPerSecond, 2);
+  out[19] = '.';
+  put_digits(&out[20], of_day % kMicrosPerSecond, 6);
+  out[26] = 'Z';
+  return out;
 }
 
 // The Monday starting the ISO week of a day.
@@ -123,6 +151,28 @@ std::optional<domain::date> read_day(const sql::row& r, std::size_t i) {
 }
 
 // ---- values
+
+// Rows per PostgreSQL bulk statement: per-statement costs vanish, the JSON stays a few megabytes.
+constexpr std::size_t kRowsPerStatement = 2'000;
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
 
 sql::value text_or_null(const opt_text& s) {
   return s ? sql::value(*s) : sql::null();
@@ -294,6 +344,12 @@ struct contribution {
   std::vector<std::pair<stage_key, int64_t>> durations;  // completed stays
 };
 
+// The parts of the maintained analytics a deal counts in.
+constexpr unsigned kWinRatePart = 1;
+constexpr unsigned kConversionPart = 2;
+constexpr unsigned kDurationPart = 4;
+constexpr unsigned kAllParts = kWinRatePart | kConversionPart | kDurationPart;
+
 // The completed stays of one stage, to compute the 90th percentile.
 struct duration_bucket {
   std::vector<int64_t> seconds;
@@ -350,11 +406,11 @@ class fact_writer::impl {
     write_activities();
     if (maintain_) write_rollups();
     if (changed_position_) {
-      const sql::value params[] = {*changed_position_, instant_text(now_us())};
+      // Only the position: a rebuild writes exactly what live projection wrote.
+      const sql::value params[] = {*changed_position_};
       ctx.db.execute("INSERT INTO " + table(kChanges) +
-                         " (id, position, changed_at) VALUES (1, $1, $2) ON CONFLICT (id) DO "
-                         "UPDATE SET position = excluded.position, changed_at = "
-                         "excluded.changed_at",
+                         " (id, position) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET "
+                         "position = excluded.position",
                      params);
       changed_position_.reset();
     }
@@ -570,6 +626,17 @@ class fact_writer::impl {
     return found;
   }
 
+  // A row for a record's creation event. The store creates each stream once, so a row not in
+  // the cache is not looked for in the tables.
+  template <class T>
+  static T& new_row(cache<T>& c, const std::string& id, std::string_view what) {
+    auto [it, inserted] = c.rows.try_emplace(id);
+    if (!inserted && it->second.exists) {
+      throw std::runtime_error("analytics: " + std::string(what) + " " + id + " created twice");
+    }
+    return it->second;
+  }
+
   // Open deals owned by a user, all loaded into the cache.
   std::vector<std::string> open_deals_of(const std::string& user_id) {
     if (!deals_.complete) {
@@ -588,9 +655,8 @@ class fact_writer::impl {
   void index(const std::string& id, const deal_fact& d) {
     if (d.exists && d.status == "open") open_by_owner_[d.owner].insert(id);
   }
-  void unindex(const std::string& id, const deal_fact& d) {
-    if (!d.exists) return;
-    const auto it = open_by_owner_.find(d.owner);
+  void unindex(const std::string& id, const std::string& owner) {
+    const auto it = open_by_owner_.find(owner);
     if (it == open_by_owner_.end()) return;
     it->second.erase(id);
     if (it->second.empty()) open_by_owner_.erase(it);
@@ -598,10 +664,10 @@ class fact_writer::impl {
 
   // ---- contributions to the maintained analytics
 
-  contribution of(const deal_fact& d) const {
+  contribution of(const deal_fact& d, unsigned parts) const {
     contribution c;
     if (!d.exists || d.archived) return c;
-    if ((d.status == "won" || d.status == "lost") && d.closed_at) {
+    if ((parts & kWinRatePart) && (d.status == "won" || d.status == "lost") && d.closed_at) {
       const bool won = d.status == "won";
       const auto day = day_of(*d.closed_at);
       c.sums.emplace_back(win_rates_,
@@ -610,16 +676,22 @@ class fact_writer::impl {
                           std::vector<int64_t>{won ? 1 : 0, won ? 0 : 1, won ? d.value : 0,
                                                won ? d.cycle_seconds().value_or(0) : 0});
     }
-    std::map<std::string, bool> stages;  // entered, and whether it advanced from there
+    // The stages entered, and whether the deal advanced from each (few: a linear search).
+    std::vector<std::pair<std::string_view, bool>> stages;
+    if (!(parts & (kConversionPart | kDurationPart))) return c;
     for (const auto& s : d.stays) {
-      auto& advanced = stages[s.stage];
-      advanced = advanced || s.advanced;
-      if (const auto seconds = s.duration()) {
+      auto it = std::find_if(stages.begin(), stages.end(),
+                             [&](const auto& e) { return e.first == s.stage; });
+      if (it == stages.end()) it = stages.insert(stages.end(), {s.stage, false});
+      it->second = it->second || s.advanced;
+      if (const auto seconds = s.duration(); seconds && (parts & kDurationPart)) {
         c.durations.emplace_back(stage_key{d.pipeline, s.stage}, *seconds);
       }
     }
+    if (!(parts & kConversionPart)) return c;
     for (const auto& [stage, advanced] : stages) {
-      c.sums.emplace_back(conversion_, rollup_key{d.pipeline, stage, d.owner, text_or_null(d.team)},
+      c.sums.emplace_back(conversion_,
+                          rollup_key{d.pipeline, std::string(stage), d.owner, text_or_null(d.team)},
                           std::vector<int64_t>{1, advanced ? 1 : 0});
     }
     return c;
@@ -653,13 +725,29 @@ class fact_writer::impl {
   void account(const contribution& before, const contribution& after) {
     auto add = [&](const contribution& c, int64_t sign) {
       for (const auto& [which, key, measures] : c.sums) {
-        auto& row = deltas_[which][key];
-        if (row.empty()) row.assign(measures.size(), 0);
+        // Keyed by the key's text: hashing one string is much cheaper than ordering vectors.
+        std::string text;
+        for (const auto& v : key) {
+          if (const auto* t = std::get_if<std::string>(&v)) {
+            text += *t;
+          } else {
+            text += '\x01';  // NULL, which no id contains
+          }
+          text += '\x1f';
+        }
+        auto [it, inserted] = deltas_[which].try_emplace(std::move(text));
+        auto& [row_key, row] = it->second;
+        if (inserted) {
+          row_key = key;
+          row.assign(measures.size(), 0);
+        }
         for (std::size_t i = 0; i < measures.size(); ++i) row[i] += sign * measures[i];
       }
     };
     add(before, -1);
     add(after, 1);
+    // Most changes leave the completed stays as they were (listed in the same order).
+    if (before.durations == after.durations) return;
     auto removed = before.durations;
     auto added = after.durations;
     std::sort(removed.begin(), removed.end());
@@ -711,16 +799,23 @@ class fact_writer::impl {
 
   // ---- changes
 
+  // `parts`: the maintained analytics the change may move the deal in (none for a new close
+  // date or a link to its lead, only the win rates for a new value, ...).
   template <class Change>
-  void change_deal(const std::string& id, deal_fact& d, Change&& change) {
+  void change_deal(const std::string& id, deal_fact& d, Change&& change,
+                   unsigned parts = kAllParts) {
     const std::string status_before = d.status;
+    const std::string owner_before = d.owner;
     const bool existed = d.exists;
+    const bool counts = maintain_ && parts != 0;
     contribution before;
-    if (maintain_) before = of(d);
-    unindex(id, d);
+    if (counts) before = of(d, parts);
     change(d);
-    index(id, d);
-    if (maintain_) account(before, of(d));
+    if (d.exists != existed || d.status != status_before || d.owner != owner_before) {
+      if (existed && status_before == "open") unindex(id, owner_before);
+      index(id, d);
+    }
+    if (counts) account(before, of(d, parts));
     deals_.mark(id, d);
     if (d.lead && (d.status != status_before || !existed)) sync_lead(*d.lead, d.status);
   }
@@ -790,113 +885,121 @@ class fact_writer::impl {
   }
 
   void on_deal(const infra::recorded_event& e, const domain::deal_event& event) {
-    std::visit(
-        domain::overloaded{
-            [&](const domain::deal_created& c) {
-              auto& d = deal(c.deal.value);
-              if (d.exists) {
-                throw std::runtime_error("analytics: deal " + c.deal.value + " created twice");
-              }
-              const auto at = event_time(c.at, e);
-              const auto team = team_of(c.owner.value);
-              const auto lead_id = lead_of_deal(c.deal.value);
-              change_deal(c.deal.value, d, [&](deal_fact& x) {
-                x.exists = true;
-                x.pipeline = c.pipeline.value;
-                x.owner = c.owner.value;
-                x.team = team;
-                x.currency = c.value.currency;
-                x.value = c.value.amount_minor;
-                x.created_at = at;
-                x.close_date = x.first_close_date = c.expected_close_date;
-                x.lead = lead_id;
-                enter_stage(x, c.stage.value, at);
-              });
-            },
-            [&](const domain::deal_value_changed& c) {
-              auto& d = existing_deal(c.deal.value, e);
-              change_deal(c.deal.value, d, [&](deal_fact& x) {
-                x.value = c.to.amount_minor;
-                x.currency = c.to.currency;
-              });
-            },
-            [&](const domain::deal_stage_moved& m) {
-              auto& d = existing_deal(m.deal.value, e);
-              const auto& p = pipeline(d.pipeline);
-              const auto from = p.position_of(m.from_stage.value);
-              const auto to = p.position_of(m.to_stage.value);
-              // Forward by the pipeline's order when the move happened.
-              const bool forward = from && to && *to > *from;
-              const auto at = event_time(m.at, e);
-              change_deal(m.deal.value, d, [&](deal_fact& x) {
-                leave_stage(x, at, "moved", m.to_stage.value, forward);
-                enter_stage(x, m.to_stage.value, at);
-              });
-            },
-            [&](const domain::deal_owner_assigned& a) {
-              auto& d = existing_deal(a.deal.value, e);
-              const auto team = team_of(a.to_owner.value);
-              change_deal(a.deal.value, d, [&](deal_fact& x) {
-                x.owner = a.to_owner.value;
-                x.team = team;
-              });
-            },
-            [&](const domain::deal_close_date_changed& c) {
-              auto& d = existing_deal(c.deal.value, e);
-              change_deal(c.deal.value, d, [&](deal_fact& x) {
-                if (c.from && c.to && *c.to > *c.from) {
-                  x.slips += 1;
-                  x.slip_days += (*c.to - *c.from).count();
-                }
-                x.close_date = c.to;
-                if (!x.first_close_date) x.first_close_date = c.to;
-              });
-            },
-            [&](const domain::deal_won& w) {
-              auto& d = existing_deal(w.deal.value, e);
-              const auto at = event_time(w.at, e);
-              const auto team = team_of(d.owner);
-              change_deal(w.deal.value, d, [&](deal_fact& x) {
-                leave_stage(x, at, "won", "", true);
-                x.status = "won";
-                x.closed_at = at;
-                x.team = team;
-              });
-            },
-            [&](const domain::deal_lost& l) {
-              auto& d = existing_deal(l.deal.value, e);
-              const auto at = event_time(l.at, e);
-              const auto team = team_of(d.owner);
-              change_deal(l.deal.value, d, [&](deal_fact& x) {
-                leave_stage(x, at, "lost", "", false);
-                x.status = "lost";
-                x.closed_at = at;
-                x.team = team;
-              });
-            },
-            [&](const domain::deal_reopened& r) {
-              auto& d = existing_deal(r.deal.value, e);
-              const auto at = event_time(r.at, e);
-              const auto team = team_of(d.owner);
-              change_deal(r.deal.value, d, [&](deal_fact& x) {
-                x.status = "open";
-                x.closed_at.reset();
-                x.reopened += 1;
-                x.team = team;
-                enter_stage(x, r.stage.value, at);
-              });
-            },
-            [&](const domain::deal_archived& a) {
-              auto& d = existing_deal(a.deal.value, e);
-              change_deal(a.deal.value, d, [](deal_fact& x) { x.archived = true; });
-            },
-            [&](const domain::deal_restored& r) {
-              auto& d = existing_deal(r.deal.value, e);
-              change_deal(r.deal.value, d, [](deal_fact& x) { x.archived = false; });
-            },
-            [](const auto&) {},
-        },
-        event);
+    std::visit(domain::overloaded{
+                   [&](const domain::deal_created& c) {
+                     auto& d = new_row(deals_, c.deal.value, "deal");
+                     const auto at = event_time(c.at, e);
+                     const auto team = team_of(c.owner.value);
+                     const auto lead_id = lead_of_deal(c.deal.value);
+                     change_deal(c.deal.value, d, [&](deal_fact& x) {
+                       x.exists = true;
+                       x.pipeline = c.pipeline.value;
+                       x.owner = c.owner.value;
+                       x.team = team;
+                       x.currency = c.value.currency;
+                       x.value = c.value.amount_minor;
+                       x.created_at = at;
+                       x.close_date = x.first_close_date = c.expected_close_date;
+                       x.lead = lead_id;
+                       enter_stage(x, c.stage.value, at);
+                     });
+                   },
+                   [&](const domain::deal_value_changed& c) {
+                     auto& d = existing_deal(c.deal.value, e);
+                     change_deal(
+                         c.deal.value, d,
+                         [&](deal_fact& x) {
+                           x.value = c.to.amount_minor;
+                           x.currency = c.to.currency;
+                         },
+                         kWinRatePart);
+                   },
+                   [&](const domain::deal_stage_moved& m) {
+                     auto& d = existing_deal(m.deal.value, e);
+                     const auto& p = pipeline(d.pipeline);
+                     const auto from = p.position_of(m.from_stage.value);
+                     const auto to = p.position_of(m.to_stage.value);
+                     // Forward by the pipeline's order when the move happened.
+                     const bool forward = from && to && *to > *from;
+                     const auto at = event_time(m.at, e);
+                     change_deal(
+                         m.deal.value, d,
+                         [&](deal_fact& x) {
+                           leave_stage(x, at, "moved", m.to_stage.value, forward);
+                           enter_stage(x, m.to_stage.value, at);
+                         },
+                         kConversionPart | kDurationPart);
+                   },
+                   [&](const domain::deal_owner_assigned& a) {
+                     auto& d = existing_deal(a.deal.value, e);
+                     const auto team = team_of(a.to_owner.value);
+                     change_deal(
+                         a.deal.value, d,
+                         [&](deal_fact& x) {
+                           x.owner = a.to_owner.value;
+                           x.team = team;
+                         },
+                         kWinRatePart | kConversionPart);
+                   },
+                   [&](const domain::deal_close_date_changed& c) {
+                     auto& d = existing_deal(c.deal.value, e);
+                     change_deal(
+                         c.deal.value, d,
+                         [&](deal_fact& x) {
+                           if (c.from && c.to && *c.to > *c.from) {
+                             x.slips += 1;
+                             x.slip_days += (*c.to - *c.from).count();
+                           }
+                           x.close_date = c.to;
+                           if (!x.first_close_date) x.first_close_date = c.to;
+                         },
+                         0);
+                   },
+                   [&](const domain::deal_won& w) {
+                     auto& d = existing_deal(w.deal.value, e);
+                     const auto at = event_time(w.at, e);
+                     const auto team = team_of(d.owner);
+                     change_deal(w.deal.value, d, [&](deal_fact& x) {
+                       leave_stage(x, at, "won", "", true);
+                       x.status = "won";
+                       x.closed_at = at;
+                       x.team = team;
+                     });
+                   },
+                   [&](const domain::deal_lost& l) {
+                     auto& d = existing_deal(l.deal.value, e);
+                     const auto at = event_time(l.at, e);
+                     const auto team = team_of(d.owner);
+                     change_deal(l.deal.value, d, [&](deal_fact& x) {
+                       leave_stage(x, at, "lost", "", false);
+                       x.status = "lost";
+                       x.closed_at = at;
+                       x.team = team;
+                     });
+                   },
+                   [&](const domain::deal_reopened& r) {
+                     auto& d = existing_deal(r.deal.value, e);
+                     const auto at = event_time(r.at, e);
+                     const auto team = team_of(d.owner);
+                     change_deal(r.deal.value, d, [&](deal_fact& x) {
+                       x.status = "open";
+                       x.closed_at.reset();
+                       x.reopened += 1;
+                       x.team = team;
+                       enter_stage(x, r.stage.value, at);
+                     });
+                   },
+                   [&](const domain::deal_archived& a) {
+                     auto& d = existing_deal(a.deal.value, e);
+                     change_deal(a.deal.value, d, [](deal_fact& x) { x.archived = true; });
+                   },
+                   [&](const domain::deal_restored& r) {
+                     auto& d = existing_deal(r.deal.value, e);
+                     change_deal(r.deal.value, d, [](deal_fact& x) { x.archived = false; });
+                   },
+                   [](const auto&) {},
+               },
+               event);
   }
 
   void on_lead(const infra::recorded_event& e, const domain::lead_event& event) {
@@ -908,88 +1011,81 @@ class fact_writer::impl {
       }
       return l;
     };
-    std::visit(
-        domain::overloaded{
-            [&](const domain::lead_created& c) {
-              auto& l = lead(c.lead.value);
-              if (l.exists) {
-                throw std::runtime_error("analytics: lead " + c.lead.value + " created twice");
-              }
-              const auto team = team_of(c.owner.value);
-              change_lead(c.lead.value, l, [&](lead_fact& x) {
-                x.exists = true;
-                x.owner = c.owner.value;
-                x.team = team;
-                x.source = std::string(to_string(c.source));
-                // lead.created carries no time of its own.
-                x.created_at = micros(e.recorded_at);
-                x.status = "new";
-              });
-            },
-            [&](const domain::lead_owner_assigned& a) {
-              auto& l = existing(a.lead.value);
-              const auto team = team_of(a.to_owner.value);
-              change_lead(a.lead.value, l, [&](lead_fact& x) {
-                x.owner = a.to_owner.value;
-                x.team = team;
-              });
-            },
-            [&](const domain::lead_contacted& c) {
-              change_lead(c.lead.value, existing(c.lead.value), [&](lead_fact& x) {
-                if (!x.contacted_at) x.contacted_at = event_time(c.at, e);
-                x.status = "contacted";
-              });
-            },
-            [&](const domain::lead_qualified& q) {
-              change_lead(q.lead.value, existing(q.lead.value), [&](lead_fact& x) {
-                if (!x.qualified_at) x.qualified_at = event_time(q.at, e);
-                x.status = "qualified";
-              });
-            },
-            [&](const domain::lead_disqualified& d) {
-              change_lead(d.lead.value, existing(d.lead.value), [&](lead_fact& x) {
-                x.disqualified_at = event_time(d.at, e);
-                x.status = "disqualified";
-              });
-            },
-            [&](const domain::lead_reopened& r) {
-              change_lead(r.lead.value, existing(r.lead.value), [&](lead_fact& x) {
-                x.disqualified_at.reset();
-                x.status = "contacted";
-              });
-            },
-            [&](const domain::lead_converted& c) {
-              auto& l = existing(c.lead.value);
-              opt_text deal_status;
-              if (c.deal) {
-                lead_of_deal_[c.deal->value] = c.lead.value;
-                auto& d = deal(c.deal->value);
-                // The deal may be appended after the conversion; deal.created then links it.
-                if (d.exists) {
-                  deal_status = d.status;
-                  change_deal(c.deal->value, d, [&](deal_fact& x) { x.lead = c.lead.value; });
-                }
-              }
-              change_lead(c.lead.value, l, [&](lead_fact& x) {
-                x.status = "converted";
-                x.converted_at = event_time(c.at, e);
-                if (c.deal) x.deal = c.deal->value;
-                x.deal_status = deal_status;
-              });
-            },
-            [](const auto&) {},
-        },
-        event);
+    std::visit(domain::overloaded{
+                   [&](const domain::lead_created& c) {
+                     auto& l = new_row(leads_, c.lead.value, "lead");
+                     const auto team = team_of(c.owner.value);
+                     change_lead(c.lead.value, l, [&](lead_fact& x) {
+                       x.exists = true;
+                       x.owner = c.owner.value;
+                       x.team = team;
+                       x.source = std::string(to_string(c.source));
+                       // lead.created carries no time of its own.
+                       x.created_at = micros(e.recorded_at);
+                       x.status = "new";
+                     });
+                   },
+                   [&](const domain::lead_owner_assigned& a) {
+                     auto& l = existing(a.lead.value);
+                     const auto team = team_of(a.to_owner.value);
+                     change_lead(a.lead.value, l, [&](lead_fact& x) {
+                       x.owner = a.to_owner.value;
+                       x.team = team;
+                     });
+                   },
+                   [&](const domain::lead_contacted& c) {
+                     change_lead(c.lead.value, existing(c.lead.value), [&](lead_fact& x) {
+                       if (!x.contacted_at) x.contacted_at = event_time(c.at, e);
+                       x.status = "contacted";
+                     });
+                   },
+                   [&](const domain::lead_qualified& q) {
+                     change_lead(q.lead.value, existing(q.lead.value), [&](lead_fact& x) {
+                       if (!x.qualified_at) x.qualified_at = event_time(q.at, e);
+                       x.status = "qualified";
+                     });
+                   },
+                   [&](const domain::lead_disqualified& d) {
+                     change_lead(d.lead.value, existing(d.lead.value), [&](lead_fact& x) {
+                       x.disqualified_at = event_time(d.at, e);
+                       x.status = "disqualified";
+                     });
+                   },
+                   [&](const domain::lead_reopened& r) {
+                     change_lead(r.lead.value, existing(r.lead.value), [&](lead_fact& x) {
+                       x.disqualified_at.reset();
+                       x.status = "contacted";
+                     });
+                   },
+                   [&](const domain::lead_converted& c) {
+                     auto& l = existing(c.lead.value);
+                     opt_text deal_status;
+                     if (c.deal) {
+                       lead_of_deal_[c.deal->value] = c.lead.value;
+                       auto& d = deal(c.deal->value);
+                       // The deal may be appended after the conversion; deal.created then links it.
+                       if (d.exists) {
+                         deal_status = d.status;
+                         change_deal(
+                             c.deal->value, d, [&](deal_fact& x) { x.lead = c.lead.value; }, 0);
+                       }
+                     }
+                     change_lead(c.lead.value, l, [&](lead_fact& x) {
+                       x.status = "converted";
+                       x.converted_at = event_time(c.at, e);
+                       if (c.deal) x.deal = c.deal->value;
+                       x.deal_status = deal_status;
+                     });
+                   },
+                   [](const auto&) {},
+               },
+               event);
   }
 
   void on_activity(const domain::activity_event& event) {
     std::visit(domain::overloaded{
                    [&](const domain::activity_logged& l) {
-                     auto& a = activity(l.activity.value);
-                     if (a.exists) {
-                       throw std::runtime_error("analytics: activity " + l.activity.value +
-                                                " logged twice");
-                     }
+                     auto& a = new_row(activities_, l.activity.value, "activity");
                      const auto team = team_of(l.owner.value);
                      change_activity(l.activity.value, a, [&](activity_fact& x) {
                        x.exists = true;
@@ -1078,7 +1174,8 @@ class fact_writer::impl {
       for (const auto& deal_id : open_deals_of(id)) {
         auto& d = deal(deal_id);
         if (d.team == team) continue;
-        change_deal(deal_id, d, [&](deal_fact& x) { x.team = team; });
+        change_deal(
+            deal_id, d, [&](deal_fact& x) { x.team = team; }, kWinRatePart | kConversionPart);
       }
     };
     std::visit(domain::overloaded{
@@ -1095,6 +1192,63 @@ class fact_writer::impl {
 
   // ---- writing
 
+  // Inserts or replaces rows of a fact table (columns in the table's order, the first `keys`
+  // its primary key). PostgreSQL takes a few thousand rows per statement as one JSON parameter,
+  // planned once; SQLite, in process, runs a prepared upsert per row.
+  void write_rows(std::string_view relation, std::size_t keys,
+                  const std::vector<std::vector<sql::value>>& rows) {
+    if (rows.empty()) return;
+    const auto columns = fact_columns(relation);
+    std::string names;
+    std::string updates;
+    std::string conflict;
+    std::string params;
+    std::string definitions;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      const std::string name(columns[i].name);
+      names += (i ? ", " : "") + name;
+      params += (i ? ", $" : "$") + std::to_string(i + 1);
+      definitions += (i ? ", " : "") + name + " " + std::string(columns[i].postgres_type);
+      if (i < keys) {
+        conflict += (i ? ", " : "") + name;
+      } else {
+        updates += (updates.empty() ? "" : ", ") + name + " = excluded." + name;
+      }
+    }
+    const std::string head = "INSERT INTO " + table(relation) + " (" + names + ") ";
+    const std::string tail = " ON CONFLICT (" + conflict + ") DO UPDATE SET " + updates;
+    if (dialect() != sql::dialect::postgres) {
+      db_->execute_many(head + "VALUES (" + params + ")" + tail, rows);
+      return;
+    }
+    const std::string bulk = head + "SELECT " + names + " FROM json_to_recordset($1::json) AS x(" +
+                             definitions + ")" + tail;
+    for (std::size_t from = 0; from < rows.size(); from += kRowsPerStatement) {
+      const auto to = std::min(rows.size(), from + kRowsPerStatement);
+      std::string json = "[";
+      for (std::size_t r = from; r < to; ++r) {
+        json += r == from ? "{" : ",{";
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+          if (i) json += ',';
+          append_json_string(json, columns[i].name);
+          json += ':';
+          const auto& v = rows[r][i];
+          if (const auto* n = std::get_if<int64_t>(&v)) {
+            json += std::to_string(*n);
+          } else if (const auto* t = std::get_if<std::string>(&v)) {
+            append_json_string(json, *t);
+          } else {
+            json += "null";
+          }
+        }
+        json += '}';
+      }
+      json += ']';
+      const sql::value param[] = {std::move(json)};
+      db_->execute(bulk, param);
+    }
+  }
+
   void write_users() {
     if (users_.dirty.empty()) return;
     std::vector<std::vector<sql::value>> rows;
@@ -1104,7 +1258,7 @@ class fact_writer::impl {
       rows.push_back({id, text_or_null(u.team)});
     }
     users_.dirty.clear();
-    db_->execute_many(upsert_sql(table(kUsers), {"user_id", "team_id"}, 1), rows);
+    write_rows(kUsers, 1, rows);
   }
 
   void write_pipelines() {
@@ -1121,10 +1275,7 @@ class fact_writer::impl {
       }
     }
     pipelines_.dirty.clear();
-    db_->execute_many(
-        upsert_sql(table(kStages),
-                   {"pipeline_id", "stage_id", "name", "position", "probability", "removed"}, 2),
-        rows);
+    write_rows(kStages, 2, rows);
   }
 
   void write_deals() {
@@ -1175,38 +1326,8 @@ class fact_writer::impl {
       }
     }
     deals_.dirty.clear();
-    db_->execute_many(upsert_sql(table(kDeals),
-                                 {"deal_id",
-                                  "pipeline_id",
-                                  "stage_id",
-                                  "stage_entered_at",
-                                  "owner_id",
-                                  "team_id",
-                                  "currency",
-                                  "value_minor",
-                                  "created_at",
-                                  "created_on",
-                                  "expected_close_date",
-                                  "expected_close_month",
-                                  "first_close_date",
-                                  "slips",
-                                  "slip_days",
-                                  "status",
-                                  "closed_at",
-                                  "closed_on",
-                                  "closed_quarter",
-                                  "cycle_seconds",
-                                  "reopened",
-                                  "archived",
-                                  "lead_id"},
-                                 1),
-                      deal_rows);
-    db_->execute_many(upsert_sql(table(kStays),
-                                 {"deal_id", "seq", "pipeline_id", "stage_id", "owner_id",
-                                  "team_id", "entered_at", "left_at", "left_on", "duration_seconds",
-                                  "exit", "to_stage_id", "advanced"},
-                                 2),
-                      stay_rows);
+    write_rows(kDeals, 1, deal_rows);
+    write_rows(kStays, 2, stay_rows);
   }
 
   void write_leads() {
@@ -1222,12 +1343,7 @@ class fact_writer::impl {
                       text_or_null(l.deal_status), sql::boolean(l.deal_status == "won")});
     }
     leads_.dirty.clear();
-    db_->execute_many(upsert_sql(table(kLeads),
-                                 {"lead_id", "owner_id", "team_id", "source", "created_at",
-                                  "created_on", "contacted_at", "qualified_at", "disqualified_at",
-                                  "converted_at", "status", "deal_id", "deal_status", "deal_won"},
-                                 1),
-                      rows);
+    write_rows(kLeads, 1, rows);
   }
 
   void write_activities() {
@@ -1242,12 +1358,7 @@ class fact_writer::impl {
                       a.minutes ? sql::value(*a.minutes) : sql::null(), sql::boolean(a.deleted)});
     }
     activities_.dirty.clear();
-    db_->execute_many(
-        upsert_sql(table(kActivities),
-                   {"activity_id", "kind", "user_id", "team_id", "subject_kind", "subject_id",
-                    "occurred_at", "occurred_on", "occurred_week", "duration_minutes", "deleted"},
-                   1),
-        rows);
+    write_rows(kActivities, 1, rows);
   }
 
   void write_rollups() {
@@ -1288,7 +1399,8 @@ class fact_writer::impl {
         values += ", $" + std::to_string(++column);
       }
       insert += ") VALUES (" + values + ")";
-      for (const auto& [key, delta] : deltas) {
+      for (const auto& [text, entry] : deltas) {
+        const auto& [key, delta] = entry;
         if (std::all_of(delta.begin(), delta.end(), [](int64_t v) { return v == 0; })) continue;
         std::vector<sql::value> params(delta.begin(), delta.end());
         params.insert(params.end(), key.begin(), key.end());
@@ -1366,7 +1478,8 @@ class fact_writer::impl {
   std::unordered_map<std::string, opt_text> lead_of_deal_;
   bool lead_index_complete_ = false;
 
-  std::vector<std::map<rollup_key, std::vector<int64_t>>> deltas_;  // by rollups() index
+  // By rollups() index, then by the key's text: the key and the sums to add.
+  std::vector<std::unordered_map<std::string, std::pair<rollup_key, std::vector<int64_t>>>> deltas_;
   std::map<stage_key, duration_bucket> buckets_;
   std::set<stage_key> dirty_buckets_;
   bool buckets_complete_ = false;
