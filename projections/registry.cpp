@@ -1,8 +1,12 @@
 #include "projections/registry.hpp"
 
 #include "projections/analytics/analytics_projection.hpp"
+#include "projections/board/board_projection.hpp"
+#include "projections/inbox/inbox_projection.hpp"
 #include "projections/records/records_projection.hpp"
 #include "projections/rooms/rooms_projection.hpp"
+#include "projections/search/search_projection.hpp"
+#include "projections/timeline/timeline_projection.hpp"
 
 namespace realmkit::projections {
 
@@ -14,6 +18,10 @@ std::vector<std::shared_ptr<const projection>> all_projections(
   out.push_back(analytics::make_analytics_projection());
   out.push_back(std::make_shared<rooms_projection>(
       rooms_options{.retention = services.room_retention, .bus = services.rooms}));
+  out.push_back(std::make_shared<board::board_projection>());
+  out.push_back(std::make_shared<search::search_projection>());
+  out.push_back(std::make_shared<timeline::timeline_projection>());
+  out.push_back(std::make_shared<inbox::inbox_projection>());
   return out;
 }
 

@@ -14,6 +14,10 @@ void add_crm_routes(router& routes, crm_services& services) {
   add_deal_routes(routes, services);
   add_activity_routes(routes, services);
   add_task_routes(routes, services);
+  add_board_routes(routes, services);
+  add_search_routes(routes, services);
+  add_timeline_routes(routes, services);
+  add_inbox_routes(routes, services);
   add_analytics_routes(routes, services);
 }
 

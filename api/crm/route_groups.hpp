@@ -14,6 +14,10 @@ void add_pipeline_routes(router& routes, crm_services& services);
 void add_deal_routes(router& routes, crm_services& services);
 void add_activity_routes(router& routes, crm_services& services);
 void add_task_routes(router& routes, crm_services& services);
+void add_board_routes(router& routes, crm_services& services);
+void add_search_routes(router& routes, crm_services& services);
+void add_timeline_routes(router& routes, crm_services& services);
+void add_inbox_routes(router& routes, crm_services& services);
 void add_analytics_routes(router& routes, crm_services& services);
 
 }  // namespace realmkit::api::crm

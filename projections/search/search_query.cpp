@@ -185,9 +185,10 @@ ranked sqlite_search(sql::session& db, const search_request& request, std::int64
 
 search_page run_search(sql::session& db, const search_request& request) {
   search_page page;
-  if (request.only_team && !*request.only_team) {
+  if (request.kinds.empty() || (request.only_team && !*request.only_team)) {
     page.position = live_of(db).position;
-    return page;  // a team-scoped caller without a team sees no team-owned record
+    // No kind asked for, or a team-scoped caller without a team, who sees no team-owned record.
+    return page;
   }
   ranked hits;
   if (db.dialect() == sql::dialect::postgres) {
