@@ -108,6 +108,11 @@ int main(int argc, char** argv) {
                       "turn rate limits off (benchmarks of the server itself)");
   serve_cmd->add_flag("--insecure-cookies", serving.insecure_cookies,
                       "session cookies without Secure, for plain-HTTP development");
+  serve_cmd
+      ->add_option("--analytics-refresh-seconds", serving.analytics_refresh_seconds,
+                   "refresh the analytics' materialized views this often when their facts "
+                   "changed (PostgreSQL; 0: only on POST /api/analytics/refresh)")
+      ->check(CLI::Range(0, 86400));
 
   auto* migrate_cmd = app.add_subcommand("migrate", "apply the database migrations and exit");
   add_store_options(migrate_cmd);

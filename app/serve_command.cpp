@@ -3,9 +3,11 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "api/server.hpp"
@@ -15,6 +17,7 @@
 #include "app/session_stores.hpp"
 #include "infra/rate_limit/rate_limit_policy.hpp"
 #include "infra/worker_pool.hpp"
+#include "projections/analytics/analytics_refresher.hpp"
 
 namespace realmkit::app {
 namespace {
@@ -121,6 +124,15 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   read_models reads(store, open_read_database(store_config),
                     {.rebuild_batch_events = 50'000, .metrics = &metrics});
   reads.start();
+  // The refresher exists only when scheduled; a refresh on demand needs none.
+  std::optional<projections::analytics::analytics_refresher> refresher;
+  if (serving.analytics_refresh_seconds > 0) {
+    refresher.emplace(reads.database(),
+                      projections::analytics::refresher_options{
+                          .interval = std::chrono::seconds(serving.analytics_refresh_seconds),
+                          .metrics = &metrics});
+    refresher->start();
+  }
   http_api api(std::move(options), store, reads, *refresh_tokens, std::move(keys.keys), metrics,
                ready);
   api::http_pipeline pipeline(
@@ -151,6 +163,7 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   server.stop();  // stop accepting, drain in-flight requests
   pool.stop();
+  if (refresher) refresher->stop();
   reads.stop();       // the projector finishes its batch and stops following the store
   raw_store.reset();  // completes in-flight appends and closes the database cleanly
   spdlog::info("stopped");

@@ -27,6 +27,9 @@ struct serve_options {
   std::string rate_login;
   bool no_rate_limits = false;
   bool insecure_cookies = false;  // cookies without Secure, for plain-HTTP development
+  // How often the analytics' materialized views are refreshed when their facts changed
+  // (PostgreSQL; SQLite answers from tables the projector keeps current). 0: on demand only.
+  int analytics_refresh_seconds = 30;
 };
 
 // Serves until SIGTERM or SIGINT, then drains and returns 0. Throws on a configuration or start

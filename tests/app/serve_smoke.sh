@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Black-box check of the binary: `realmkit migrate` creates the embedded database, `realmkit user
 # create` registers a user, `realmkit serve` answers /healthz and /readyz on its port, that user
-# logs in and reads /api/auth/me, and SIGTERM stops the server cleanly (exit 0).
+# logs in and reads /api/auth/me, and SIGTERM stops the server cleanly (exit 0). With
+# REALMKIT_TEST_POSTGRES_URL set, the same binary serves a fresh PostgreSQL database and its
+# scheduled analytics refresh runs.
 set -euo pipefail
 bin=$1
 tmp=$(mktemp -d)
@@ -26,10 +28,11 @@ post_json() {  # post_json PORT PATH BODY → prints the status line, headers an
   exec 3<&-
 }
 
-start_server() {  # serves $tmp/data on a free port: sets port, pid and response (of /readyz)
+store_args=(--data-dir "$tmp/data")
+start_server() {  # serves store_args on a free port: sets port, pid and response (of /readyz)
   for attempt in 1 2 3; do
     port=$((20000 + RANDOM % 20000))
-    "$bin" serve --data-dir "$tmp/data" --port "$port" --host 127.0.0.1 --log-format json \
+    "$bin" serve "${store_args[@]}" --port "$port" --host 127.0.0.1 --log-format json "$@" \
       2>"$tmp/serve.log" &
     pid=$!
     deadline=$((SECONDS + 30))
@@ -106,4 +109,28 @@ if grep -q "$(cut -d= -f2 "$tmp/data/jwt-keys")" "$tmp/serve.log"; then
 fi
 
 stop_server
+
+if [[ -n ${REALMKIT_TEST_POSTGRES_URL:-} ]]; then
+  db=realmkit_smoke_$$_$RANDOM
+  psql -q -v ON_ERROR_STOP=1 "$REALMKIT_TEST_POSTGRES_URL" -c "CREATE DATABASE $db"
+  trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true;
+        psql -q "$REALMKIT_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $db" || true; rm -rf "$tmp"' EXIT
+  url=$(sed -E "s#/[^/?]*(\?.*)?\$#/$db\1#" <<<"$REALMKIT_TEST_POSTGRES_URL")
+  store_args=(--database-url "$url")
+  "$bin" migrate "${store_args[@]}" --log-format json
+  printf '%s\n' "$password" | "$bin" user create "${store_args[@]}" --log-format json \
+    --email pg@example.com --role analyst --password-stdin >/dev/null
+  if "$bin" serve "${store_args[@]}" --analytics-refresh-seconds -1 2>"$tmp/bad.err"; then
+    echo "a negative refresh interval was taken"; exit 1
+  fi
+  start_server --analytics-refresh-seconds 1 --log-level debug
+  grep -q '"store":"ok"' <<<"$response" || { echo "readyz on PostgreSQL: $response"; exit 1; }
+  # The projector catches up with the new user's facts; the next round refreshes the views.
+  deadline=$((SECONDS + 30))
+  until grep -q 'analytics: refreshed' "$tmp/serve.log"; do
+    ((SECONDS < deadline)) || { echo "no scheduled analytics refresh"; cat "$tmp/serve.log"; exit 1; }
+    sleep 0.2
+  done
+  stop_server
+fi
 echo "serve smoke test passed"
