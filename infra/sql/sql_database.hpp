@@ -151,6 +151,8 @@ struct sqlite_options {
   // without bound: so a session that commits once the WAL holds this many pages (4 KiB) more than
   // at its last checkpoint runs a passive one itself. 0: never.
   std::size_t checkpoint_pages = 16'384;
+  // Each session's page cache, in KiB.
+  std::size_t cache_kib = 65'536;
 };
 
 struct postgres_options {

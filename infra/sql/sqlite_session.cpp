@@ -2,6 +2,12 @@
 // per session and keyed by their text.
 #include <sqlite3.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <utility>
 
@@ -19,10 +25,52 @@ struct text_hash {
   }
 };
 
+// Write transactions of one database's sessions take turns in arrival order. SQLite's own busy
+// handler polls with growing sleeps, so under steady contention (every projection of a process
+// committing batches) a writer can lose every race until its busy timeout expires; queueing here
+// leaves the busy handler to arbitrate only with other processes.
+class write_gate {
+ public:
+  // False when the turn did not come within `timeout`.
+  bool enter(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    const auto ticket = next_ticket_++;
+    waiting_.push_back(ticket);
+    const bool turn =
+        changed_.wait_for(lock, timeout, [&] { return !held_ && waiting_.front() == ticket; });
+    if (!turn) {
+      std::erase(waiting_, ticket);
+      changed_.notify_all();  // the front may have changed
+      return false;
+    }
+    waiting_.pop_front();
+    held_ = true;
+    return true;
+  }
+
+  void leave() noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      held_ = false;
+    }
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::uint64_t> waiting_;
+  std::uint64_t next_ticket_ = 0;
+  bool held_ = false;
+};
+
 class sqlite_session final : public detail::pooled_session {
  public:
-  explicit sqlite_session(const sqlite_options& options)
-      : db_(open(options)), checkpoint_pages_(options.checkpoint_pages) {
+  sqlite_session(const sqlite_options& options, std::shared_ptr<write_gate> gate)
+      : db_(open(options)),
+        gate_(std::move(gate)),
+        busy_timeout_(options.busy_timeout),
+        checkpoint_pages_(options.checkpoint_pages) {
     begin_ = prepare_raw("BEGIN IMMEDIATE");
     commit_ = prepare_raw("COMMIT");
     rollback_ = prepare_raw("ROLLBACK");
@@ -108,10 +156,31 @@ class sqlite_session final : public detail::pooled_session {
     }
   }
 
+  ~sqlite_session() override {
+    if (in_transaction()) rollback();
+    release_gate();
+  }
+  sqlite_session(const sqlite_session&) = delete;
+  sqlite_session& operator=(const sqlite_session&) = delete;
+
   void begin() override {
     if (in_transaction()) throw error("begin: a transaction is already open", false);
     failed_ = false;
-    guarded([&] { sqlite::query(db_, begin_.get(), "BEGIN IMMEDIATE").run(); });
+    if (!holds_gate_) {
+      if (!gate_->enter(busy_timeout_)) {
+        throw error(
+            "BEGIN IMMEDIATE: database is locked (this process's writers queued longer "
+            "than the busy timeout)",
+            true);
+      }
+      holds_gate_ = true;
+    }
+    try {
+      guarded([&] { sqlite::query(db_, begin_.get(), "BEGIN IMMEDIATE").run(); });
+    } catch (...) {
+      release_gate();
+      throw;
+    }
   }
 
   void commit() override {
@@ -123,14 +192,17 @@ class sqlite_session final : public detail::pooled_session {
     // A failed COMMIT (SQLITE_BUSY on a shared lock, an I/O error) may leave the transaction
     // open; the caller's rollback (or the lease's discard) ends it.
     guarded([&] { sqlite::query(db_, commit_.get(), "COMMIT").run(); });
+    release_gate();
   }
 
   void rollback() noexcept override {
     failed_ = false;
-    if (!in_transaction()) return;
-    // Fails only when SQLite already rolled back by itself, which is the outcome wanted.
-    sqlite3_step(rollback_.get());
-    sqlite3_reset(rollback_.get());
+    if (in_transaction()) {
+      // Fails only when SQLite already rolled back by itself, which is the outcome wanted.
+      sqlite3_step(rollback_.get());
+      sqlite3_reset(rollback_.get());
+    }
+    release_gate();
   }
 
   bool in_transaction() const override { return sqlite3_get_autocommit(db_.handle()) == 0; }
@@ -156,6 +228,10 @@ class sqlite_session final : public detail::pooled_session {
       db.exec("PRAGMA wal_autocheckpoint = 0");
       db.exec("PRAGMA synchronous = NORMAL");
       db.exec("PRAGMA foreign_keys = OFF");
+      // Projector sessions rewrite the same B-tree pages batch after batch; SQLite's 2 MiB
+      // default evicts them between statements (measured: a rebuild spent most of its write
+      // time in pread). Pages are allocated as used.
+      db.exec("PRAGMA cache_size = -" + std::to_string(options.cache_kib));
       return db;
     } catch (const sqlite::error& e) {
       throw error(e.what(), e.transient());
@@ -261,7 +337,16 @@ class sqlite_session final : public detail::pooled_session {
     if (in_transaction()) failed_ = true;
   }
 
+  void release_gate() noexcept {
+    if (!holds_gate_ || in_transaction()) return;
+    holds_gate_ = false;
+    gate_->leave();
+  }
+
   sqlite::connection db_;
+  std::shared_ptr<write_gate> gate_;
+  bool holds_gate_ = false;  // from begin until the transaction ends
+  const std::chrono::milliseconds busy_timeout_;
   sqlite::statement_ptr begin_;
   sqlite::statement_ptr commit_;
   sqlite::statement_ptr rollback_;
@@ -281,11 +366,12 @@ class sqlite_database final : public detail::pooled_database {
   sql::dialect dialect() const override { return sql::dialect::sqlite; }
 
   std::unique_ptr<session> open_session() override {
-    return std::make_unique<sqlite_session>(options_);
+    return std::make_unique<sqlite_session>(options_, gate_);
   }
 
  private:
   const sqlite_options options_;
+  const std::shared_ptr<write_gate> gate_ = std::make_shared<write_gate>();
 };
 
 }  // namespace

@@ -681,6 +681,58 @@ TEST_CASE("sql on SQLite: sessions checkpoint a WAL that nobody else checkpoints
   CHECK(wal_bytes() > 2'000'000);
 }
 
+TEST_CASE("sql on SQLite: a process's writers take turns and none waits out its busy timeout") {
+  realmkit::testing::temp_dir dir;
+  // Each writer holds the lock for a while; SQLite's own busy handler, polling with growing
+  // sleeps, would let some writer lose race after race past the 1.5 s timeout.
+  auto db = sql::open_sqlite_database({.path = dir.path() / "rm.db", .busy_timeout = 1500ms});
+  db->acquire()->exec_script(kCreateItems);
+  constexpr int kWriters = 8;
+  constexpr int kCommits = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kCommits; ++i) {
+        try {
+          auto s = db->open_session();
+          sql::transaction txn(*s);
+          s->execute("INSERT INTO items (id, name) VALUES ($1, 'x')",
+                     values{integer(w * 1'000 + i)});
+          std::this_thread::sleep_for(4ms);
+          txn.commit();
+        } catch (const sql::error&) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  CHECK(failures == 0);
+  CHECK(count_items(*db->acquire()) == kWriters * kCommits);
+}
+
+TEST_CASE("sql on SQLite: a writer queued behind a transaction that never ends fails transiently") {
+  realmkit::testing::temp_dir dir;
+  auto db = sql::open_sqlite_database({.path = dir.path() / "rm.db", .busy_timeout = 200ms});
+  db->acquire()->exec_script(kCreateItems);
+  auto holder = db->open_session();
+  holder->begin();
+  holder->execute("INSERT INTO items (id) VALUES (1)", {});
+  auto waiter = db->open_session();
+  const auto started = std::chrono::steady_clock::now();
+  const auto e = sql_error_of([&] { waiter->begin(); });
+  CHECK(e.transient());
+  CHECK(std::chrono::steady_clock::now() - started >= 200ms);
+  CHECK_FALSE(waiter->in_transaction());
+  holder->rollback();
+  // The turn is free again: the waiter writes now.
+  waiter->begin();
+  waiter->execute("INSERT INTO items (id) VALUES (2)", {});
+  waiter->commit();
+  CHECK(count_items(*waiter) == 1);
+}
+
 TEST_CASE("sql on SQLite: the pool keeps at most max_pooled idle sessions") {
   realmkit::testing::temp_dir dir;
   auto db = sql::open_sqlite_database({.path = dir.path() / "rm.db", .max_pooled = 1});
