@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "projections/catalog.hpp"
@@ -55,6 +56,46 @@ double seconds_since(infra::timestamp t) {
       std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   return std::max(0.0, std::chrono::duration<double>(now - t).count());
 }
+
+// Reads the next batch of the log on another thread while this one is applied: on a long
+// catch-up or a rebuild, reading and decoding events costs about as much as folding them.
+class read_ahead {
+ public:
+  explicit read_ahead(infra::event_store& store) : store_(store) {}
+  ~read_ahead() { drop(); }
+  read_ahead(const read_ahead&) = delete;
+  read_ahead& operator=(const read_ahead&) = delete;
+
+  // The events after `from`, from the read started by prefetch when it asked for the same.
+  std::vector<infra::recorded_event> read(std::int64_t from, std::size_t max) {
+    if (pending_.valid() && from_ == from && max_ == max) return pending_.get();
+    drop();
+    return store_.read_all(from, max);
+  }
+
+  void prefetch(std::int64_t from, std::size_t max) {
+    drop();
+    from_ = from;
+    max_ = max;
+    pending_ = std::async(std::launch::async,
+                          [&store = store_, from, max] { return store.read_all(from, max); });
+  }
+
+  // Forgets a read in flight (waiting for it: it uses the store).
+  void drop() noexcept {
+    if (!pending_.valid()) return;
+    try {
+      pending_.get();
+    } catch (...) {  // nobody asked for it; the next read reports what still fails
+    }
+  }
+
+ private:
+  infra::event_store& store_;
+  std::future<std::vector<infra::recorded_event>> pending_;
+  std::int64_t from_ = 0;
+  std::size_t max_ = 0;
+};
 
 struct runner_metrics {
   infra::gauge* checkpoint = nullptr;
@@ -206,13 +247,22 @@ class projector::runner {
     bool claimed = false;
     std::int64_t reached = 0;
   };
+  // Where a rebuild's time went, logged when it switches: reading the log, folding events in the
+  // writer, writing rows, committing.
+  struct phase_times {
+    clock::duration read{}, apply{}, write{}, commit{};
+  };
   batch_result apply_batch(sql::session& session, projection_writer& writer,
                            std::int64_t generation, generation_state state, std::int64_t from,
                            const std::vector<infra::recorded_event>& events, apply_mode mode,
-                           bool fresh, bool switch_after) {
+                           bool fresh, bool switch_after, phase_times* times = nullptr) {
     const relation_names names(generation);
-    sql::transaction txn(session);
-    if (!claim_batch(session, name_, generation, state, from)) return {};
+    auto lap = clock::now();
+    auto time_to = [&](clock::duration phase_times::*phase) {
+      const auto now = clock::now();
+      if (times) times->*phase += now - lap;
+      lap = now;
+    };
     apply_context ctx{session, names, mode, fresh};
     std::int64_t reached = from;
     auto apply_all = [&](const std::vector<infra::recorded_event>& batch) {
@@ -228,7 +278,22 @@ class projector::runner {
         reached = e.global_position;
       }
     };
-    apply_all(events);
+    // Applied before the transaction opens, so the write lock (all of SQLite's file) is held only
+    // while rows are written. Reads the writer makes here see what the generation committed; only
+    // the claim's holder writes it, and a claim that fails below discards all of it.
+    try {
+      apply_all(events);
+    } catch (const apply_failure&) {
+      // What the writer read may be another projector's newer rows: it failed on a generation
+      // that moved on, which is no failure of the event. Only a failure on the checkpoint this
+      // batch started from (it never moves back) is the event's.
+      sql::transaction check(session);
+      if (!claim_batch(session, name_, generation, state, from)) return {};
+      throw;
+    }
+    time_to(&phase_times::apply);
+    sql::transaction txn(session);
+    if (!claim_batch(session, name_, generation, state, from)) return {};
     if (switch_after) {
       // The live generation may have applied events beyond this one's batch: apply them here,
       // under the live row's lock, so the switch never moves readers backwards.
@@ -242,6 +307,7 @@ class projector::runner {
         apply_all(more);
       }
     }
+    time_to(&phase_times::apply);
     try {
       writer.flush(ctx);
     } catch (const std::exception& error) {
@@ -252,7 +318,9 @@ class projector::runner {
     advance(session, name_, generation, reached);
     if (switch_after) switch_live(session, *def_, generation);
     if (owner_.options_.before_commit) owner_.options_.before_commit(name_, generation, reached);
+    time_to(&phase_times::write);
     txn.commit();
+    time_to(&phase_times::commit);
     return {true, reached};
   }
 
@@ -381,6 +449,7 @@ class projector::runner {
     bool fresh = false;
     bool stale = false;
     std::size_t batch_size = owner_.options_.live_batch_events;
+    read_ahead ahead(owner_.store_);
     while (!stopping()) {
       try {
         if (!session) session = open_writer_session();
@@ -405,7 +474,13 @@ class projector::runner {
           }
           continue;
         }
-        auto events = owner_.store_.read_all(position, batch_size);
+        auto events = ahead.read(position, batch_size);
+        // Catching up (a full batch): the next one is read while this one is applied.
+        if (events.size() >= batch_size && batch_size > owner_.options_.live_batch_events) {
+          ahead.prefetch(events.back().global_position,
+                         std::min(batch_size * 4, std::max(owner_.options_.live_batch_events,
+                                                           owner_.options_.rebuild_batch_events)));
+        }
         if (events.empty()) {
           {
             std::lock_guard lock(mutex_);
@@ -475,6 +550,8 @@ class projector::runner {
     std::unique_ptr<projection_writer> writer;
     std::optional<generation_row> building;
     bool fresh = false;
+    phase_times times;
+    read_ahead ahead(owner_.store_);
     auto finish = [&](std::optional<std::string> error) {
       {
         std::lock_guard lock(mutex_);
@@ -498,12 +575,15 @@ class projector::runner {
           std::lock_guard lock(mutex_);
           status_.rebuild = rebuild_progress{building->generation, building->position, {}};
         }
-        const auto events =
-            owner_.store_.read_all(building->position, owner_.options_.rebuild_batch_events);
-        const bool near_head = events.size() < owner_.options_.rebuild_batch_events;
+        const auto batch = owner_.options_.rebuild_batch_events;
+        const auto read_start = clock::now();
+        const auto events = ahead.read(building->position, batch);
+        times.read += clock::now() - read_start;
+        const bool near_head = events.size() < batch;
+        if (!near_head) ahead.prefetch(events.back().global_position, batch);
         const auto result =
             apply_batch(*session, *writer, building->generation, generation_state::building,
-                        building->position, events, apply_mode::rebuild, fresh, near_head);
+                        building->position, events, apply_mode::rebuild, fresh, near_head, &times);
         if (!result.claimed) {
           // Another process took this rebuild over, or it was switched: look again.
           writer->discard();
@@ -513,8 +593,14 @@ class projector::runner {
         }
         building->position = result.reached;
         if (near_head) {
-          spdlog::info("projection {}: generation {} is live at position {}", name_,
-                       building->generation, result.reached);
+          const auto ms = [](clock::duration d) {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+          };
+          spdlog::info(
+              "projection {}: generation {} is live at position {} (read {} ms, apply {} ms, "
+              "write {} ms, commit {} ms)",
+              name_, building->generation, result.reached, ms(times.read), ms(times.apply),
+              ms(times.write), ms(times.commit));
           {
             std::lock_guard lock(mutex_);
             handover_ = handover{building->generation, result.reached, std::move(writer), fresh};
