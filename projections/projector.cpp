@@ -292,7 +292,17 @@ class projector::runner {
       throw;
     }
     time_to(&phase_times::apply);
-    sql::transaction txn(session);
+    // Nothing is written yet: a transaction that cannot begin (the database locked longer than
+    // the timeouts) is begun again rather than dropping what the batch folded.
+    std::optional<sql::transaction> txn;
+    for (int attempt = 1; !txn; ++attempt) {
+      try {
+        txn.emplace(session);
+      } catch (const sql::error& error) {
+        if (!error.transient() || attempt == 5 || stopping()) throw;
+        spdlog::debug("projection {}: beginning a batch again after: {}", name_, error.what());
+      }
+    }
     if (!claim_batch(session, name_, generation, state, from)) return {};
     if (switch_after) {
       // The live generation may have applied events beyond this one's batch: apply them here,
@@ -319,7 +329,7 @@ class projector::runner {
     if (switch_after) switch_live(session, *def_, generation);
     if (owner_.options_.before_commit) owner_.options_.before_commit(name_, generation, reached);
     time_to(&phase_times::write);
-    txn.commit();
+    txn->commit();
     time_to(&phase_times::commit);
     return {true, reached};
   }

@@ -145,6 +145,10 @@ class database {
 struct sqlite_options {
   std::filesystem::path path;  // the event store's file in the embedded default
   std::chrono::milliseconds busy_timeout{10'000};
+  // How long a write transaction waits for this process's other writers before failing
+  // transiently. They always finish (each holds the lock only to write its rows), so this is
+  // longer than the busy timeout, which covers other processes.
+  std::chrono::milliseconds queue_timeout{120'000};
   std::size_t max_pooled = 16;
   // The event store's writer checkpoints the WAL after its own commits, every 16 MiB. While read
   // models are written and nothing is appended (a rebuild), nobody would, and the WAL would grow

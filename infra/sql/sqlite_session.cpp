@@ -69,7 +69,7 @@ class sqlite_session final : public detail::pooled_session {
   sqlite_session(const sqlite_options& options, std::shared_ptr<write_gate> gate)
       : db_(open(options)),
         gate_(std::move(gate)),
-        busy_timeout_(options.busy_timeout),
+        queue_timeout_(options.queue_timeout),
         checkpoint_pages_(options.checkpoint_pages) {
     begin_ = prepare_raw("BEGIN IMMEDIATE");
     commit_ = prepare_raw("COMMIT");
@@ -167,10 +167,10 @@ class sqlite_session final : public detail::pooled_session {
     if (in_transaction()) throw error("begin: a transaction is already open", false);
     failed_ = false;
     if (!holds_gate_) {
-      if (!gate_->enter(busy_timeout_)) {
+      if (!gate_->enter(queue_timeout_)) {
         throw error(
             "BEGIN IMMEDIATE: database is locked (this process's writers queued longer "
-            "than the busy timeout)",
+            "than the queue timeout)",
             true);
       }
       holds_gate_ = true;
@@ -346,7 +346,7 @@ class sqlite_session final : public detail::pooled_session {
   sqlite::connection db_;
   std::shared_ptr<write_gate> gate_;
   bool holds_gate_ = false;  // from begin until the transaction ends
-  const std::chrono::milliseconds busy_timeout_;
+  const std::chrono::milliseconds queue_timeout_;
   sqlite::statement_ptr begin_;
   sqlite::statement_ptr commit_;
   sqlite::statement_ptr rollback_;

@@ -685,7 +685,8 @@ TEST_CASE("sql on SQLite: a process's writers take turns and none waits out its 
   realmkit::testing::temp_dir dir;
   // Each writer holds the lock for a while; SQLite's own busy handler, polling with growing
   // sleeps, would let some writer lose race after race past the 1.5 s timeout.
-  auto db = sql::open_sqlite_database({.path = dir.path() / "rm.db", .busy_timeout = 1500ms});
+  auto db = sql::open_sqlite_database(
+      {.path = dir.path() / "rm.db", .busy_timeout = 1500ms, .queue_timeout = 1500ms});
   db->acquire()->exec_script(kCreateItems);
   constexpr int kWriters = 8;
   constexpr int kCommits = 25;
@@ -714,7 +715,8 @@ TEST_CASE("sql on SQLite: a process's writers take turns and none waits out its 
 
 TEST_CASE("sql on SQLite: a writer queued behind a transaction that never ends fails transiently") {
   realmkit::testing::temp_dir dir;
-  auto db = sql::open_sqlite_database({.path = dir.path() / "rm.db", .busy_timeout = 200ms});
+  auto db = sql::open_sqlite_database(
+      {.path = dir.path() / "rm.db", .busy_timeout = 200ms, .queue_timeout = 200ms});
   db->acquire()->exec_script(kCreateItems);
   auto holder = db->open_session();
   holder->begin();

@@ -54,7 +54,7 @@ void kill_repeatedly(const crash_target& target, const std::string& set, int kil
     REQUIRE(tool.wait(10s).has_value());
   }
   writer_process last(REALMKIT_PROJECTOR_TOOL, {"catch-up", target.spec, set});
-  const auto code = last.wait(240s);
+  const auto code = last.wait(450s);
   REQUIRE(code.has_value());
   REQUIRE(*code == 0);
 }

@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     std::cout << "started" << std::endl;
     if (mode == "catch-up") {
       const auto head = env.store->head_position();
-      if (!p.wait_for(head, 120s)) {
+      if (!p.wait_for(head, 400s)) {
         for (const auto& s : p.status()) {
           std::cerr << s.name << ": " << to_string(s.state) << " at " << s.checkpoint
                     << (s.error ? " — " + *s.error : std::string()) << "\n";
