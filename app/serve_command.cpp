@@ -119,10 +119,7 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
     return std::nullopt;
   });
   // The read models live beside the events; their projector catches up in the background.
-  // Rebuilds fold 50,000 events per transaction: a record changed many times in a batch is
-  // written once, which is most of a rebuild's speed.
-  read_models reads(store, open_read_database(store_config),
-                    {.rebuild_batch_events = 50'000, .metrics = &metrics});
+  read_models reads(store, open_read_database(store_config), {.metrics = &metrics});
   reads.start();
   // The refresher exists only when scheduled; a refresh on demand needs none.
   std::optional<projections::analytics::analytics_refresher> refresher;

@@ -39,9 +39,12 @@
 namespace realmkit::projections {
 
 struct projector_options {
-  // Events per transaction while following the log, and while building a generation.
+  // Events per transaction while following the log, and while building a generation (and at
+  // most while catching up). A record changed many times within a rebuild batch is written once,
+  // which is most of a rebuild's speed; batches are folded before their transaction opens, so
+  // the size does not lengthen how long the database is locked by much.
   std::size_t live_batch_events = 500;
-  std::size_t rebuild_batch_events = 10'000;
+  std::size_t rebuild_batch_events = 50'000;
   // How long an idle runner waits for appends before looking again (stop, rebuild requests).
   std::chrono::milliseconds idle_wait{200};
   // After a database or store outage, how long to wait before trying again.
