@@ -93,6 +93,24 @@ void drop_views(sql::session& db, const projection& p) {
   }
 }
 
+namespace {
+
+// The analysts' role (postgres migration 0006) is granted SELECT on every relation created in the
+// schema; a projection's private relations take it back at once. Without the role (a database
+// user that may not create roles) there is nothing to take back.
+void revoke_private(sql::session& db, const projection& p, const relation_names* names) {
+  if (db.dialect() != sql::dialect::postgres) return;
+  const auto relations = p.private_relations();
+  if (relations.empty()) return;
+  if (db.query("SELECT 1 FROM pg_roles WHERE rolname = 'realmkit_analyst'").empty()) return;
+  for (const auto& relation : relations) {
+    const auto target = names ? (*names)(relation) : relation;
+    db.exec_script("REVOKE ALL ON " + sql::identifier(target) + " FROM realmkit_analyst");
+  }
+}
+
+}  // namespace
+
 void create_views(sql::session& db, const projection& p, const relation_names& names) {
   for (const auto& relation : p.relations()) {
     const std::string select = p.view_sql(db.dialect(), relation, names);
@@ -112,6 +130,7 @@ void create_views(sql::session& db, const projection& p, const relation_names& n
     db.exec_script("DROP VIEW IF EXISTS " + sql::identifier(relation));
     db.exec_script("CREATE VIEW " + sql::identifier(relation) + " AS " + select);
   }
+  revoke_private(db, p, nullptr);
 }
 
 generation_row create_generation(sql::session& db, const projection& p, generation_state state) {
@@ -144,6 +163,7 @@ generation_row create_generation(sql::session& db, const projection& p, generati
   // A crashed rebuild may have left relations of this number behind without a catalog row.
   p.drop(db, names);
   p.create(db, names);
+  revoke_private(db, p, &names);
   if (state == generation_state::live) create_views(db, p, names);
   return g;
 }

@@ -78,6 +78,10 @@ class projection {
   // Its relations (unqualified, [a-z][a-z0-9_]*, unique across projections; "rm_" prefix for
   // read models, "fact_"/"an_" for analytics), the ones readers reach through stable views.
   virtual std::vector<std::string> relations() const = 0;
+  // Of its relations, those the analysts' read-only role must never read (credentials): on
+  // PostgreSQL the runtime revokes what default privileges grant on them, in the transaction that
+  // creates them, so they are never readable by it.
+  virtual std::vector<std::string> private_relations() const { return {}; }
   // Creates one generation's relations, indexes and anything else it needs (inside a transaction).
   virtual void create(infra::sql::session& db, const relation_names& names) const = 0;
   // Drops one generation's relations (a retired generation, inside a transaction).

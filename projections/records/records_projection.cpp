@@ -19,6 +19,10 @@ std::vector<std::string> records_projection::relations() const {
   return out;
 }
 
+std::vector<std::string> records_projection::private_relations() const {
+  return {std::string(kCredentials)};
+}
+
 void records_projection::create(infra::sql::session& db, const relation_names& names) const {
   create_relations(db, names);
 }

@@ -22,6 +22,8 @@ class records_projection final : public projection {
   std::string_view name() const override { return kProjectionName; }
   int version() const override { return 1; }
   std::vector<std::string> relations() const override;
+  // The credentials: password hashes are for logging in, never for analysts.
+  std::vector<std::string> private_relations() const override;
   void create(infra::sql::session& db, const relation_names& names) const override;
   bool handles(std::string_view event_type) const override;
   std::unique_ptr<projection_writer> open(const relation_names& names) const override;

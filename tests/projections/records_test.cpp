@@ -463,6 +463,37 @@ TEST_CASE_TEMPLATE("records: a rebuild gives the rows live projection gave, with
   CHECK(digest(env) == after);
 }
 
+TEST_CASE("records (postgres): the analysts' role reads records but never the credentials") {
+  projection_env<postgres_backend> env;
+  write_history(env, 1);
+  auto p = env.start({records()});
+  env.catch_up(*p);
+  auto session = env.db().open_session();
+  const auto can_read = [&](const std::string& relation) {
+    const infra::sql::value params[] = {relation};
+    return session
+               ->query(
+                   "SELECT has_table_privilege('realmkit_analyst', quote_ident(current_schema()) "
+                   "|| '.' || quote_ident($1), 'SELECT')",
+                   params)[0]
+               .integer(0) == 1;
+  };
+  // No refresher runs here: the generation was created without the grant.
+  CHECK(can_read("rm_users"));
+  CHECK(can_read("rm_users_g1"));
+  CHECK_FALSE(can_read("rm_user_credentials"));
+  CHECK_FALSE(can_read("rm_user_credentials_g1"));
+  p->rebuild("records");
+  REQUIRE(p->wait_for_rebuild("records", 30s));
+  CHECK(can_read("rm_deals_g2"));
+  CHECK_FALSE(can_read("rm_user_credentials_g2"));
+  CHECK_FALSE(can_read("rm_user_credentials"));
+  session->exec_script("SET ROLE realmkit_analyst");
+  CHECK(session->query("SELECT COUNT(*) FROM rm_users")[0].integer(0) > 0);
+  CHECK_THROWS_AS(session->query("SELECT COUNT(*) FROM rm_user_credentials"), infra::sql::error);
+  session->exec_script("RESET ROLE");
+}
+
 TEST_CASE_TEMPLATE("records: a writer that can keep almost nothing cached writes the same rows",
                    Backend, sqlite_backend, postgres_backend) {
   projection_env<Backend> env;
