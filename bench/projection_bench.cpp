@@ -1,9 +1,10 @@
 // The projection benchmark: rebuild rate of every read model over a generated CRM history of
-// 1,000,000 events, and the time to read a pipeline board of about 10,000 open deals, on SQLite
-// and PostgreSQL. Prints a table and writes JSON (scripts/bench projection).
+// 1,000,000 events, the time to read a pipeline board of about 10,000 open deals, and full-text
+// searches over 1,000,000 contacts, on SQLite and PostgreSQL. Prints a table and writes JSON
+// (scripts/bench projection).
 //
 //   realmkit_bench_projection [--sqlite-dir DIR] [--postgres URL] [--events N] [--board-reads N]
-//                             [--out FILE]
+//                             [--contacts N] [--search-reads N] [--out FILE]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +23,9 @@
 #include "projections/catalog.hpp"
 #include "projections/projector.hpp"
 #include "projections/registry.hpp"
+#include "projections/search/search_document.hpp"
+#include "projections/search/search_projection.hpp"
+#include "projections/search/search_query.hpp"
 #include "tests/support/crm_history.hpp"
 
 namespace {
@@ -35,6 +39,8 @@ struct settings {
   std::string postgres_url;
   std::size_t events = 1'000'000;
   int board_reads = 2'000;
+  std::size_t contacts = 1'000'000;  // 0: no search measurement
+  int search_reads = 2'000;
   std::string out = "build/bench/projection.json";
 };
 
@@ -53,6 +59,11 @@ struct backend_result {
   double all_rebuild_seconds = 0;        // every projection at once
   std::int64_t board_open_deals = 0;
   std::vector<double> board_ms;
+  // Search over a base of contacts only: how long the search projection took to index it, and
+  // the time of each query shape.
+  std::size_t contacts = 0;
+  double search_index_seconds = 0;
+  std::map<std::string, std::vector<double>> search_ms;
 };
 
 double seconds_since(clock_type::time_point start) {
@@ -115,6 +126,60 @@ void run(infra::event_store& store, infra::sql::database& db, const settings& s,
   }
 }
 
+// Contacts only, indexed by the search projection alone; then queries of several shapes as an
+// admin (every team) and as a team-scoped caller, round robin.
+void run_search(infra::event_store& store, infra::sql::database& db, const settings& s,
+                backend_result& r) {
+  testing::crm_history history;
+  auto start = clock_type::now();
+  history.append_contacts_to(store, s.contacts, 900);
+  std::cerr << r.backend << ": " << store.head_position() << " contact events written in "
+            << seconds_since(start) << " s\n";
+  std::vector<std::shared_ptr<const projections::projection>> only_search;
+  for (auto& p : projections::all_projections()) {
+    if (p->name() == projections::search::kProjectionName) only_search.push_back(p);
+  }
+  projections::projector_options options;
+  options.idle_wait = 20ms;
+  projections::projector projector(store, db, only_search, options);
+  start = clock_type::now();
+  projector.start();
+  if (!projector.wait_for(store.head_position(), 60min)) throw std::runtime_error("no catch-up");
+  r.search_index_seconds = seconds_since(start);
+  auto session = db.acquire();
+  r.contacts = static_cast<std::size_t>(
+      session->query("SELECT COUNT(*) FROM rm_search WHERE kind = 'contact'")[0].integer(0));
+  const auto team_rows =
+      session->query("SELECT owner_team FROM rm_search WHERE owner_team IS NOT NULL LIMIT 1");
+  const std::optional<std::string> team =
+      team_rows.empty() ? std::nullopt : std::optional<std::string>(team_rows[0].text(0));
+  std::cerr << r.backend << ": " << r.contacts << " contacts indexed in " << r.search_index_seconds
+            << " s\n";
+  const std::pair<const char*, const char*> shapes[] = {
+      {"one common word (anna)", "anna"},
+      {"prefix (oka)", "oka"},
+      {"two words (anna meyer)", "anna meyer"},
+      {"exact address", "ct-4242@mail.example.com"},
+      {"no match (zzyzx)", "zzyzx"},
+  };
+  auto query = [&](const char* text, bool scoped) {
+    projections::search::search_request request;
+    request.words = projections::search::words(text);
+    request.kinds = {"contact"};
+    if (scoped) request.only_team = team;
+    return projections::search::run_search(*session, request);
+  };
+  for (const auto& [label, text] : shapes) {
+    for (int i = 0; i < 20; ++i) query(text, i % 2 == 1);  // warm up
+  }
+  for (int i = 0; i < s.search_reads; ++i) {
+    const auto& [label, text] = shapes[static_cast<std::size_t>(i) % std::size(shapes)];
+    const auto t = clock_type::now();
+    query(text, i % 2 == 1);
+    r.search_ms[label].push_back(seconds_since(t) * 1e3);
+  }
+}
+
 void print(const backend_result& r) {
   std::printf("\n%s: %zu events (written in %.1f s)\n", r.backend.c_str(), r.events,
               r.fill_seconds);
@@ -131,6 +196,16 @@ void print(const backend_result& r) {
     std::printf("  board of %lld open deals: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
                 static_cast<long long>(r.board_open_deals), bench::percentile(ms, 0.50),
                 bench::percentile(ms, 0.99), *std::max_element(ms.begin(), ms.end()));
+  }
+  if (!r.search_ms.empty()) {
+    std::printf("  search over %zu contacts (indexed in %.1f s, %.0f events/s):\n", r.contacts,
+                r.search_index_seconds, static_cast<double>(r.contacts) / r.search_index_seconds);
+    for (const auto& [label, times] : r.search_ms) {
+      auto ms = times;
+      std::printf("    %-26s p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", label.c_str(),
+                  bench::percentile(ms, 0.50), bench::percentile(ms, 0.99),
+                  *std::max_element(ms.begin(), ms.end()));
+    }
   }
 }
 
@@ -156,6 +231,20 @@ void write_json(const std::vector<backend_result>& results, const std::string& p
       out << ", \"reads\": " << ms.size() << ", \"p50_ms\": " << bench::percentile(ms, 0.50)
           << ", \"p99_ms\": " << bench::percentile(ms, 0.99);
     }
+    out << "}, \"search\": {\"contacts\": " << r.contacts
+        << ", \"index_seconds\": " << r.search_index_seconds << ", \"queries\": [";
+    std::vector<double> all;
+    bool first = true;
+    for (const auto& [label, times] : r.search_ms) {
+      auto q = times;
+      all.insert(all.end(), times.begin(), times.end());
+      out << (first ? "" : ", ") << "{\"shape\": \"" << label
+          << "\", \"p50_ms\": " << bench::percentile(q, 0.50)
+          << ", \"p99_ms\": " << bench::percentile(q, 0.99) << "}";
+      first = false;
+    }
+    out << "]";
+    if (!all.empty()) out << ", \"p99_ms\": " << bench::percentile(all, 0.99);
     out << "}}";
   }
   out << "\n]}\n";
@@ -179,6 +268,10 @@ int main(int argc, char** argv) {
       s.events = std::stoul(value());
     } else if (arg == "--board-reads") {
       s.board_reads = std::stoi(value());
+    } else if (arg == "--contacts") {
+      s.contacts = std::stoul(value());
+    } else if (arg == "--search-reads") {
+      s.search_reads = std::stoi(value());
     } else if (arg == "--out") {
       s.out = value();
     } else {
@@ -198,6 +291,13 @@ int main(int argc, char** argv) {
       backend_result r;
       r.backend = "sqlite";
       run(store, *db, s, r);
+      if (s.contacts > 0) {
+        infra::sqlite_store_options search_options;
+        search_options.path = s.sqlite_dir + "/search.db";
+        infra::sqlite_event_store search_store(search_options);
+        auto search_db = infra::sql::open_sqlite_database({.path = search_options.path});
+        run_search(search_store, *search_db, s, r);
+      }
       results.push_back(std::move(r));
     }
     if (!s.postgres_url.empty()) {
@@ -213,6 +313,14 @@ int main(int argc, char** argv) {
       backend_result r;
       r.backend = "postgres";
       run(store, *db, s, r);
+      if (s.contacts > 0) {
+        infra::postgres_store_options search_options = options;
+        search_options.schema = "bench_search";
+        infra::postgres_event_store search_store(search_options);
+        auto search_db = infra::sql::open_postgres_database(
+            {.url = search_options.url, .schema = search_options.schema});
+        run_search(search_store, *search_db, s, r);
+      }
       results.push_back(std::move(r));
     }
     for (const auto& r : results) print(r);

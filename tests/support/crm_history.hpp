@@ -51,13 +51,7 @@ class crm_history {
     produced_ = 0;
     if (users_.empty()) setup();
     while (produced_ < events) step();
-    std::vector<infra::stream_write> out;
-    out.reserve(pending_.size());
-    // In the order the streams were first written to, so records come before what refers to them.
-    for (const auto& stream : pending_order_) out.push_back(std::move(pending_.at(stream)));
-    pending_order_.clear();
-    pending_.clear();
-    return out;
+    return take_writes();
   }
 
   // Appends until at least `events` events were written; returns the head position. An append
@@ -70,6 +64,24 @@ class crm_history {
       const auto writes = next(std::min(per_append, events - written));
       for (const auto& w : writes) written += w.events.size();
       position = store.append(writes, std::nullopt).position;
+    }
+    return position;
+  }
+
+  // About `contacts` contact.created events (after the setup and a few companies), in appends
+  // of `per_append`: a contact base for search benchmarks.
+  std::int64_t append_contacts_to(infra::event_store& store, std::size_t contacts,
+                                  std::size_t per_append = 900) {
+    std::int64_t position = 0;
+    std::size_t written = 0;
+    while (written < contacts) {
+      pending_.clear();
+      produced_ = 0;
+      if (users_.empty()) setup();
+      while (companies_.size() < 50) new_company(pick_from(users_));
+      while (produced_ < std::min(per_append, contacts - written)) new_contact(pick_from(users_));
+      written += produced_;
+      position = store.append(take_writes(), std::nullopt).position;
     }
     return position;
   }
@@ -112,6 +124,17 @@ class crm_history {
       queue(stream, infra::encode_event(e, make_id("evt-"), metadata));
     }
     return true;
+  }
+
+  // What was queued, in the order the streams were first written to, so records come before
+  // what refers to them.
+  std::vector<infra::stream_write> take_writes() {
+    std::vector<infra::stream_write> out;
+    out.reserve(pending_.size());
+    for (const auto& stream : pending_order_) out.push_back(std::move(pending_.at(stream)));
+    pending_order_.clear();
+    pending_.clear();
+    return out;
   }
 
   void queue(const std::string& stream, infra::new_event e) {
