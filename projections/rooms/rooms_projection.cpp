@@ -18,8 +18,6 @@ namespace {
 
 constexpr std::string_view kSequences = "rm_room_sequences";
 constexpr std::string_view kStreams = "rm_room_streams";
-// Caches of a live writer are trimmed beyond this many entries (only clean ones are dropped).
-constexpr std::size_t kMaxCached = 200'000;
 
 std::string_view category_of(std::string_view stream_id) {
   const auto dash = stream_id.find('-');
@@ -197,6 +195,7 @@ class rooms_writer final : public projection_writer {
   }
 
   void discard() noexcept override {
+    complete_ = false;
     pending_.clear();
     outbox_.clear();
     sequences_cache_.clear();
@@ -243,7 +242,7 @@ class rooms_writer final : public projection_writer {
     auto it = sequences_cache_.find(room);
     if (it == sequences_cache_.end()) {
       std::int64_t seq = 0;
-      if (!ctx.fresh) {
+      if (!knows_all(ctx)) {
         const sql::value key[] = {room};
         const auto rows = ctx.db.query("SELECT seq FROM " + sequences_ + " WHERE room = $1", key);
         if (!rows.empty()) seq = rows[0].integer(0);
@@ -258,7 +257,7 @@ class rooms_writer final : public projection_writer {
     auto it = streams_cache_.find(stream_id);
     if (it == streams_cache_.end()) {
       stream_rooms s;
-      if (!ctx.fresh) {
+      if (!knows_all(ctx)) {
         const sql::value key[] = {stream_id};
         const auto rows = ctx.db.query(
             "SELECT pipeline_room, user_room, link_room FROM " + streams_ + " WHERE stream_id = $1",
@@ -288,11 +287,21 @@ class rooms_writer final : public projection_writer {
   }
 
   // Keeps a live writer's caches bounded; after a flush nothing is dirty, so dropping them only
-  // costs a lookup later.
+  // costs a lookup later: from then on a room or stream missing from the cache may have a row.
   void trim() {
-    if (sequences_cache_.size() > kMaxCached) sequences_cache_.clear();
-    if (streams_cache_.size() > kMaxCached) streams_cache_.clear();
+    if (sequences_cache_.size() > owner_.options().max_cached) {
+      sequences_cache_.clear();
+      complete_ = false;
+    }
+    if (streams_cache_.size() > owner_.options().max_cached) {
+      streams_cache_.clear();
+      complete_ = false;
+    }
   }
+
+  // Whether a room or stream missing from the caches has no row: the writer opened its
+  // generation empty and has dropped nothing it wrote since.
+  bool knows_all(const apply_context& ctx) const { return ctx.fresh && complete_; }
 
   const rooms_projection& owner_;
   std::string updates_;
@@ -305,6 +314,7 @@ class rooms_writer final : public projection_writer {
   std::unordered_map<std::string, stream_rooms> streams_cache_;
   std::set<std::string> dirty_streams_;
   std::chrono::steady_clock::time_point next_prune_{};
+  bool complete_ = true;  // the caches hold every room and stream written (see knows_all)
 };
 
 }  // namespace

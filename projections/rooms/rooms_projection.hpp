@@ -17,6 +17,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 
 #include "infra/room_bus.hpp"
@@ -29,6 +30,8 @@ struct rooms_options {
   std::chrono::seconds retention = std::chrono::hours{24 * 7};
   // Where committed messages go; null: the log only.
   std::shared_ptr<infra::room_bus> bus;
+  // A live writer keeps at most this many rooms and streams cached (only clean ones are dropped).
+  std::size_t max_cached = 200'000;
 };
 
 class rooms_projection final : public projection {

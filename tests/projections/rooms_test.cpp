@@ -171,4 +171,28 @@ TEST_CASE_TEMPLATE("rooms: sequences continue after a restart and a rebuild numb
   CHECK(table_digest(*session, "rm_room_updates") == before);
 }
 
+TEST_CASE_TEMPLATE("rooms: a writer that trims its caches numbers on from the rows it wrote",
+                   Backend, sqlite_backend, postgres_backend) {
+  projection_env<Backend> env;
+  // Every flush drops the caches of a generation this writer opened empty: a room it no longer
+  // caches has rows, and its sequence goes on from them (it once restarted at 1, and the log
+  // refused the duplicate).
+  projections::rooms_options options;
+  options.max_cached = 1;
+  auto rooms = std::make_shared<projections::rooms_projection>(options);
+  history(env);
+  env.append("deal-d1", deal_won{deal_id{"d1"}, at(30)});
+  projections::projector_options small;
+  small.live_batch_events = 2;
+  auto p = env.start({rooms}, small);
+  env.catch_up(*p);
+  env.append("deal-d1", deal_reopened{deal_id{"d1"}, stage_id{"s1"}, at(40)});
+  env.catch_up(*p);
+  const auto deal = log_rows(env, "deal:d1");
+  REQUIRE(deal.size() == 7);
+  for (std::size_t i = 0; i < deal.size(); ++i) CHECK(deal[i].seq == static_cast<int>(i + 1));
+  CHECK(deal[6].kind == "deal.reopened");
+  CHECK(log_rows(env, "pipeline:p1").back().seq == 6);
+}
+
 }  // namespace realmkit::testing
