@@ -25,10 +25,12 @@
 #include "infra/event_codec.hpp"
 #include "infra/json/json_time.hpp"
 #include "projections/analytics/analytics_schema.hpp"
+#include "projections/support/statement_batch.hpp"
 
 namespace realmkit::projections::analytics {
 
 namespace sql = infra::sql;
+using support::append_json_string;
 
 namespace {
 
@@ -154,25 +156,6 @@ std::optional<domain::date> read_day(const sql::row& r, std::size_t i) {
 
 // Rows per PostgreSQL bulk statement: per-statement costs vanish, the JSON stays a few megabytes.
 constexpr std::size_t kRowsPerStatement = 2'000;
-
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
 
 sql::value text_or_null(const opt_text& s) {
   return s ? sql::value(*s) : sql::null();

@@ -4,10 +4,13 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "projections/support/statement_batch.hpp"
+
 namespace realmkit::projections::records {
 namespace {
 
 namespace sql = infra::sql;
+using support::append_json_string;
 
 // Rows per PostgreSQL statement: large enough that per-statement costs vanish, small enough to
 // keep the JSON text a few megabytes.
@@ -28,25 +31,6 @@ std::string_view recordset_type(column_type type) {
       return "jsonb";
   }
   return "text";
-}
-
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
 }
 
 void append_json_value(std::string& out, const sql::value& v, column_type type) {
