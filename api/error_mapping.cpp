@@ -5,6 +5,7 @@
 #include <array>
 
 #include "infra/event_store.hpp"
+#include "infra/sql/sql_database.hpp"
 
 namespace realmkit::api {
 namespace {
@@ -134,6 +135,13 @@ problem problem_for_current_exception(std::string_view request_id) {
       spdlog::error("request {}: store failure: {}", request_id, e.what());
     }
     return p;
+  } catch (const infra::sql::error& e) {
+    if (!e.transient()) {
+      spdlog::error("request {}: read-model database failure: {}", request_id, e.what());
+      return make_problem(internal);
+    }
+    spdlog::warn("request {}: read-model database unavailable: {}", request_id, e.what());
+    return make_problem(unavailable, "the read-model database is unavailable; retry shortly");
   } catch (const std::exception& e) {
     spdlog::error("request {}: unhandled exception: {}", request_id, e.what());
     return make_problem(internal);

@@ -497,7 +497,7 @@ class postgres_session final : public detail::pooled_session {
 class postgres_database final : public detail::pooled_database {
  public:
   explicit postgres_database(postgres_options options)
-      : pooled_database(options.max_pooled), options_(std::move(options)) {}
+      : pooled_database(options.max_sessions, options.acquire_timeout), options_(std::move(options)) {}
 
   sql::dialect dialect() const override { return sql::dialect::postgres; }
 

@@ -2,6 +2,7 @@
 // scanning and the session pool.
 #include "infra/sql/sql_database.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <utility>
 
@@ -74,7 +75,7 @@ std::string identifier(std::string_view name) {
 }
 
 database::lease::~lease() {
-  if (owner_ && session_) owner_->release(std::move(session_));
+  if (owner_ && session_) owner_->release(std::move(session_), holder_);
 }
 
 namespace detail {
@@ -92,30 +93,79 @@ void check_text(std::string_view name, std::string_view text) {
 }
 
 database::lease pooled_database::acquire() {
+  const auto me = std::this_thread::get_id();
   std::unique_ptr<session> idle;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    // New sessions are opened a few at a time: a burst of callers on a cold pool would otherwise
+    // open dozens of connections at once, and on a loaded machine PostgreSQL's postmaster starts
+    // them so slowly that some time out; the others are served by sessions coming back.
+    const auto may_take = [&] {
+      return !idle_.empty() || (holders_.size() < max_sessions_ && opening_ < kMaxOpening) ||
+             std::find(holders_.begin(), holders_.end(), me) != holders_.end();
+    };
+    if (!returned_.wait_for(lock, acquire_timeout_, may_take)) {
+      throw error("all " + std::to_string(max_sessions_) + " database sessions stayed in use for " +
+                      std::to_string(acquire_timeout_.count()) + " ms",
+                  true);
+    }
     if (!idle_.empty()) {
       idle = std::move(idle_.back());
       idle_.pop_back();
     }
+    holders_.push_back(me);
+    if (!idle) ++opening_;
   }
   // Checked outside the lock: on PostgreSQL it asks the socket whether the server hung up.
   if (idle && static_cast<pooled_session&>(*idle).reusable()) return lease(this, std::move(idle));
-  idle.reset();
-  return lease(this, open_session());
+  if (idle) {
+    idle.reset();
+    std::lock_guard lock(mutex_);
+    ++opening_;
+  }
+  try {
+    auto opened = open_session();
+    {
+      std::lock_guard lock(mutex_);
+      --opening_;
+    }
+    returned_.notify_all();
+    return lease(this, std::move(opened));
+  } catch (...) {
+    {
+      std::lock_guard lock(mutex_);
+      --opening_;
+      forget(me);
+    }
+    returned_.notify_all();
+    throw;
+  }
 }
 
-void pooled_database::release(std::unique_ptr<session> s) noexcept {
+void pooled_database::forget(std::thread::id holder) {
+  if (auto it = std::find(holders_.begin(), holders_.end(), holder); it != holders_.end()) {
+    holders_.erase(it);
+  } else if (!holders_.empty()) {
+    holders_.pop_back();  // unreachable: every lease was counted under its holder
+  }
+}
+
+void pooled_database::release(std::unique_ptr<session> s, std::thread::id holder) noexcept {
   auto* pooled = dynamic_cast<pooled_session*>(s.get());
-  if (pooled != nullptr && pooled->reusable()) {
+  const bool keep = pooled != nullptr && pooled->reusable();
+  std::unique_ptr<session> closing;
+  {
     std::lock_guard lock(mutex_);
-    if (idle_.size() < max_pooled_) {
+    forget(holder);
+    // Sessions lent beyond the bound (nested leases) are closed rather than kept.
+    if (keep && idle_.size() + holders_.size() < max_sessions_) {
       idle_.push_back(std::move(s));
-      return;
+    } else {
+      closing = std::move(s);
     }
   }
-  // Leaving the scope closes the session (and rolls back a transaction it left open).
+  returned_.notify_one();
+  // Leaving the scope closes a session not kept (and rolls back a transaction it left open).
 }
 
 }  // namespace detail

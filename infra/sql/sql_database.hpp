@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -121,7 +122,8 @@ class database {
   // A pooled session, returned to the pool when the lease ends (discarded if it broke).
   class lease {
    public:
-    lease(database* owner, std::unique_ptr<session> s) : owner_(owner), session_(std::move(s)) {}
+    lease(database* owner, std::unique_ptr<session> s)
+        : owner_(owner), session_(std::move(s)), holder_(std::this_thread::get_id()) {}
     lease(lease&&) noexcept = default;
     lease& operator=(lease&&) = delete;
     ~lease();
@@ -131,15 +133,19 @@ class database {
    private:
     database* owner_;
     std::unique_ptr<session> session_;
+    std::thread::id holder_;  // the thread that acquired it
   };
-  // A session from the database's pool of readers (opened on demand, never waits for one to be
-  // released). At most max_pooled idle sessions are kept; a lease ending with a transaction
-  // still open or on a lost connection discards its session.
+  // A session from the database's pool (opened on demand). At most max_sessions are lent at once:
+  // beyond that a caller waits for one to come back, and fails transiently after acquire_timeout,
+  // except a thread that already holds one, which gets another at once (a handler that holds a
+  // session and asks a helper that acquires its own cannot deadlock the pool). Returned sessions
+  // stay open for the next caller; a lease ending with a transaction still open or on a lost
+  // connection discards its session.
   virtual lease acquire() = 0;
 
  protected:
   friend class lease;
-  virtual void release(std::unique_ptr<session> s) noexcept = 0;
+  virtual void release(std::unique_ptr<session> s, std::thread::id holder) noexcept = 0;
 };
 
 struct sqlite_options {
@@ -149,7 +155,8 @@ struct sqlite_options {
   // transiently. They always finish (each holds the lock only to write its rows), so this is
   // longer than the busy timeout, which covers other processes.
   std::chrono::milliseconds queue_timeout{120'000};
-  std::size_t max_pooled = 16;
+  std::size_t max_sessions = 32;
+  std::chrono::milliseconds acquire_timeout{5'000};
   // The event store's writer checkpoints the WAL after its own commits, every 16 MiB. While read
   // models are written and nothing is appended (a rebuild), nobody would, and the WAL would grow
   // without bound: so a session that commits once the WAL holds this many pages (4 KiB) more than
@@ -163,7 +170,10 @@ struct postgres_options {
   std::string url;
   std::string schema = "public";
   std::chrono::seconds connect_timeout{5};
-  std::size_t max_pooled = 16;
+  // Sessions are connections, which are expensive to open under load and limited by the server's
+  // max_connections: the pool lends at most this many and keeps them open.
+  std::size_t max_sessions = 32;
+  std::chrono::milliseconds acquire_timeout{5'000};
 };
 
 // Both open a first session at once (kept in the pool), so a database that cannot be reached

@@ -2,12 +2,15 @@
 // idle sessions behind database::acquire.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "infra/sql/sql_database.hpp"
@@ -73,19 +76,29 @@ class pooled_session : public session {
   virtual bool reusable() noexcept = 0;
 };
 
-// A database that keeps idle sessions for acquire(); subclasses open them.
+// A database that lends at most max_sessions sessions through acquire() and keeps the returned
+// ones open; subclasses open them.
 class pooled_database : public database {
  public:
-  explicit pooled_database(std::size_t max_pooled) : max_pooled_(max_pooled) {}
+  pooled_database(std::size_t max_sessions, std::chrono::milliseconds acquire_timeout)
+      : max_sessions_(max_sessions == 0 ? 1 : max_sessions), acquire_timeout_(acquire_timeout) {}
   lease acquire() final;
 
  protected:
-  void release(std::unique_ptr<session> s) noexcept final;
+  void release(std::unique_ptr<session> s, std::thread::id holder) noexcept final;
 
  private:
-  const std::size_t max_pooled_;
-  std::mutex mutex_;  // guards idle_
+  void forget(std::thread::id holder);  // with mutex_ held: one lease of holder ended
+
+  static constexpr std::size_t kMaxOpening = 2;
+
+  const std::size_t max_sessions_;
+  const std::chrono::milliseconds acquire_timeout_;
+  std::mutex mutex_;  // guards the members below
+  std::condition_variable returned_;
   std::vector<std::unique_ptr<session>> idle_;
+  std::vector<std::thread::id> holders_;  // one entry per lent session
+  std::size_t opening_ = 0;               // sessions being opened now
 };
 
 }  // namespace realmkit::infra::sql::detail

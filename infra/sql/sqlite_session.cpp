@@ -361,7 +361,7 @@ class sqlite_session final : public detail::pooled_session {
 class sqlite_database final : public detail::pooled_database {
  public:
   explicit sqlite_database(sqlite_options options)
-      : pooled_database(options.max_pooled), options_(std::move(options)) {}
+      : pooled_database(options.max_sessions, options.acquire_timeout), options_(std::move(options)) {}
 
   sql::dialect dialect() const override { return sql::dialect::sqlite; }
 

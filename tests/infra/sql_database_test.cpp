@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <limits>
 #include <map>
 #include <optional>
@@ -735,20 +736,54 @@ TEST_CASE("sql on SQLite: a writer queued behind a transaction that never ends f
   CHECK(count_items(*waiter) == 1);
 }
 
-TEST_CASE("sql on SQLite: the pool keeps at most max_pooled idle sessions") {
+TEST_CASE("sql on SQLite: the pool lends at most max_sessions and keeps them open") {
   realmkit::testing::temp_dir dir;
-  auto db = sql::open_sqlite_database({.path = dir.path() / "rm.db", .max_pooled = 1});
-  auto first = db->acquire();
-  auto second = db->acquire();
-  first->exec_script("CREATE TEMP TABLE marker_first (x bigint)");
-  second->exec_script("CREATE TEMP TABLE marker_second (x bigint)");
-  { auto done = std::move(first); }   // kept
-  { auto done = std::move(second); }  // the pool is full: closed
-  auto a = db->acquire();
-  auto b = db->acquire();
-  CHECK(a->query("SELECT count(*) FROM marker_first")[0].integer(0) == 0);
-  CHECK_THROWS_AS(b->query("SELECT count(*) FROM marker_first"), sql::error);
-  CHECK_THROWS_AS(b->query("SELECT count(*) FROM marker_second"), sql::error);
+  auto db = sql::open_sqlite_database(
+      {.path = dir.path() / "rm.db", .max_sessions = 2, .acquire_timeout = 300ms});
+  {
+    auto first = db->acquire();
+    first->exec_script("CREATE TEMP TABLE marker (x bigint)");
+  }
+  // The returned session is lent again: its temporary table is still there.
+  {
+    auto again = db->acquire();
+    CHECK(again->query("SELECT count(*) FROM marker")[0].integer(0) == 0);
+  }
+
+  // Another thread holding both sessions: this one waits, then fails transiently.
+  std::promise<void> held;
+  std::promise<void> done;
+  std::thread holder([&] {
+    auto a = db->acquire();
+    auto b = db->acquire();
+    held.set_value();
+    done.get_future().wait();
+  });
+  held.get_future().wait();
+  const auto started = std::chrono::steady_clock::now();
+  const auto e = sql_error_of([&] { db->acquire(); });
+  CHECK(e.transient());
+  CHECK(std::chrono::steady_clock::now() - started >= 300ms);
+
+  // A waiter is served as soon as a session comes back.
+  std::future<std::int64_t> waited = std::async(std::launch::async, [&] {
+    auto s = db->acquire();
+    return s->query("SELECT 1")[0].integer(0);
+  });
+  done.set_value();
+  holder.join();
+  CHECK(waited.get() == 1);
+}
+
+TEST_CASE("sql on SQLite: a thread that holds a session gets another at once, even at the bound") {
+  realmkit::testing::temp_dir dir;
+  auto db = sql::open_sqlite_database(
+      {.path = dir.path() / "rm.db", .max_sessions = 1, .acquire_timeout = 5s});
+  const auto started = std::chrono::steady_clock::now();
+  auto outer = db->acquire();
+  auto inner = db->acquire();
+  CHECK(inner->query("SELECT 1")[0].integer(0) == 1);
+  CHECK(std::chrono::steady_clock::now() - started < 1s);
 }
 
 TEST_CASE("sql on SQLite: a file that cannot be opened fails at once") {
