@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ struct room_message {
   std::string kind;           // the event's kind without version, "deal.stage_moved"
   std::string data;           // JSON object text
   timestamp recorded_at{};
+  // Who may see it in a room shared by several teams' records (a pipeline): the team of the
+  // record's owner when the event happened ("" when the owner has no team), or nullopt for a
+  // message about no team-owned record. Not part of the frame.
+  std::optional<std::string> team;
 
   bool operator==(const room_message&) const = default;
 };

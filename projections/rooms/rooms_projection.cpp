@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::string_view kSequences = "rm_room_sequences";
 constexpr std::string_view kStreams = "rm_room_streams";
+constexpr std::string_view kUsers = "rm_room_users";
 
 std::string_view category_of(std::string_view stream_id) {
   const auto dash = stream_id.find('-');
@@ -57,6 +58,7 @@ struct stream_rooms {
   std::string pipeline;  // deal: "pipeline:<id>"
   std::string user;      // deal: owner; task: assignee — as "user:<id>"
   std::string link;      // task: linked record's room; activity: subject's room
+  std::string owner;     // deal, contact: the owner's user id (their team scopes the messages)
 
   bool operator==(const stream_rooms&) const = default;
 };
@@ -67,7 +69,8 @@ class rooms_writer final : public projection_writer {
       : owner_(owner),
         updates_(sql::identifier(names(kRoomUpdates))),
         sequences_(sql::identifier(names(kSequences))),
-        streams_(sql::identifier(names(kStreams))) {}
+        streams_(sql::identifier(names(kStreams))),
+        users_(sql::identifier(names(kUsers))) {}
 
   void apply(const infra::recorded_event& e, apply_context& ctx) override {
     rapidjson::Document data;
@@ -79,6 +82,7 @@ class rooms_writer final : public projection_writer {
     const std::string id(id_of(e.stream_id));
     const auto kind = infra::event_kind(e.type);
     std::set<std::string> rooms;
+    std::optional<std::string> team;  // of the record's owner, for deal and contact events
     auto add = [&](const std::string& room) {
       if (!room.empty()) rooms.insert(room);
     };
@@ -90,8 +94,9 @@ class rooms_writer final : public projection_writer {
       const auto to_owner = member(data, "to_owner_id");
       stream_rooms updated = s;
       if (!pipeline.empty()) updated.pipeline = "pipeline:" + pipeline;
-      if (!owner.empty()) updated.user = user_room(owner);
-      if (!to_owner.empty()) updated.user = user_room(to_owner);
+      if (!owner.empty()) updated.owner = owner;
+      if (!to_owner.empty()) updated.owner = to_owner;
+      updated.user = user_room(updated.owner);
       add("deal:" + id);
       add(updated.pipeline);
       if (kind == "deal.owner_assigned") {
@@ -100,17 +105,26 @@ class rooms_writer final : public projection_writer {
       } else if (kind == "deal.created" || kind == "deal.won" || kind == "deal.lost") {
         add(updated.user);
       }
+      team = team_of(ctx, updated.owner);
       remember(e.stream_id, s, std::move(updated));
     } else if (category == "pipeline") {
       add("pipeline:" + id);
     } else if (category == "contact") {
+      auto& s = stream(ctx, e.stream_id);
+      stream_rooms updated = s;
+      const auto owner = member(data, "owner_id");
+      const auto to_owner = member(data, "to_owner_id");
+      if (!owner.empty()) updated.owner = owner;
+      if (!to_owner.empty()) updated.owner = to_owner;
       add("contact:" + id);
       const auto survivor = member(data, "survivor_id");
       if (!survivor.empty()) add("contact:" + survivor);
       if (kind == "contact.owner_assigned") {
         add(user_room(member(data, "from_owner_id")));
-        add(user_room(member(data, "to_owner_id")));
+        add(user_room(to_owner));
       }
+      team = team_of(ctx, updated.owner);
+      remember(e.stream_id, s, std::move(updated));
     } else if (category == "task") {
       auto& s = stream(ctx, e.stream_id);
       stream_rooms updated = s;
@@ -135,14 +149,17 @@ class rooms_writer final : public projection_writer {
       add(user_room(member(data, "to_owner_id")));
     } else if (category == "user") {
       add("user:" + id);
+      if (kind == "user.registered") set_team(ctx, id, member(data, "team_id"));
+      if (kind == "user.team_changed") set_team(ctx, id, member(data, "to_team_id"));
     }
     if (rooms.empty()) return;
 
     const std::string payload = message_data(e, data);
     const bool keep = ctx.mode == apply_mode::live || !too_old(e.recorded_at);
     for (const auto& room : rooms) {
-      infra::room_message m{room,    next_seq(ctx, room), e.global_position, std::string(kind),
-                            payload, e.recorded_at};
+      infra::room_message m{
+          room, next_seq(ctx, room), e.global_position, std::string(kind), payload, e.recorded_at,
+          team};
       if (keep) pending_.push_back(m);
       if (ctx.mode == apply_mode::live && owner_.options().bus) outbox_.push_back(std::move(m));
     }
@@ -153,11 +170,12 @@ class rooms_writer final : public projection_writer {
       std::vector<std::vector<sql::value>> rows;
       rows.reserve(pending_.size());
       for (const auto& m : pending_) {
-        rows.push_back({m.room, m.seq, m.position, m.kind, m.data, micros(m.recorded_at)});
+        rows.push_back({m.room, m.seq, m.position, m.kind, m.data, micros(m.recorded_at),
+                        m.team ? sql::value(*m.team) : sql::value()});
       }
       ctx.db.execute_many("INSERT INTO " + updates_ +
-                              " (room, seq, position, kind, data, recorded_at) VALUES ($1, $2, "
-                              "$3, $4, $5, $6)",
+                              " (room, seq, position, kind, data, recorded_at, team) VALUES ($1, "
+                              "$2, $3, $4, $5, $6, $7)",
                           rows);
       pending_.clear();
     }
@@ -174,15 +192,25 @@ class rooms_writer final : public projection_writer {
       std::vector<std::vector<sql::value>> rows;
       for (const auto& stream_id : dirty_streams_) {
         const auto& s = streams_cache_.at(stream_id);
-        rows.push_back({stream_id, s.pipeline, s.user, s.link});
+        rows.push_back({stream_id, s.pipeline, s.user, s.link, s.owner});
       }
       ctx.db.execute_many("INSERT INTO " + streams_ +
-                              " (stream_id, pipeline_room, user_room, link_room) VALUES ($1, $2, "
-                              "$3, $4) ON CONFLICT (stream_id) DO UPDATE SET pipeline_room = "
-                              "excluded.pipeline_room, user_room = excluded.user_room, link_room "
-                              "= excluded.link_room",
+                              " (stream_id, pipeline_room, user_room, link_room, owner_id) VALUES "
+                              "($1, $2, $3, $4, $5) ON CONFLICT (stream_id) DO UPDATE SET "
+                              "pipeline_room = excluded.pipeline_room, user_room = "
+                              "excluded.user_room, link_room = excluded.link_room, owner_id = "
+                              "excluded.owner_id",
                           rows);
       dirty_streams_.clear();
+    }
+    if (!dirty_users_.empty()) {
+      std::vector<std::vector<sql::value>> rows;
+      for (const auto& user : dirty_users_) rows.push_back({user, users_cache_.at(user)});
+      ctx.db.execute_many("INSERT INTO " + users_ +
+                              " (user_id, team) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE "
+                              "SET team = excluded.team",
+                          rows);
+      dirty_users_.clear();
     }
     prune(ctx);
     if (ctx.mode == apply_mode::live) trim();
@@ -202,6 +230,8 @@ class rooms_writer final : public projection_writer {
     dirty_sequences_.clear();
     streams_cache_.clear();
     dirty_streams_.clear();
+    users_cache_.clear();
+    dirty_users_.clear();
   }
 
  private:
@@ -259,14 +289,39 @@ class rooms_writer final : public projection_writer {
       stream_rooms s;
       if (!knows_all(ctx)) {
         const sql::value key[] = {stream_id};
-        const auto rows = ctx.db.query(
-            "SELECT pipeline_room, user_room, link_room FROM " + streams_ + " WHERE stream_id = $1",
-            key);
-        if (!rows.empty()) s = {rows[0].text(0), rows[0].text(1), rows[0].text(2)};
+        const auto rows =
+            ctx.db.query("SELECT pipeline_room, user_room, link_room, owner_id FROM " + streams_ +
+                             " WHERE stream_id = $1",
+                         key);
+        if (!rows.empty()) {
+          s = {rows[0].text(0), rows[0].text(1), rows[0].text(2), rows[0].text(3)};
+        }
       }
       it = streams_cache_.emplace(stream_id, std::move(s)).first;
     }
     return it->second;
+  }
+
+  // The team of a user as their events so far say ("" for none, or for a user not seen).
+  std::string& team_of(apply_context& ctx, const std::string& user) {
+    auto it = users_cache_.find(user);
+    if (it == users_cache_.end()) {
+      std::string team;
+      if (!user.empty() && !knows_all(ctx)) {
+        const sql::value key[] = {user};
+        const auto rows = ctx.db.query("SELECT team FROM " + users_ + " WHERE user_id = $1", key);
+        if (!rows.empty()) team = rows[0].text(0);
+      }
+      it = users_cache_.emplace(user, std::move(team)).first;
+    }
+    return it->second;
+  }
+
+  void set_team(apply_context& ctx, const std::string& user, std::string team) {
+    auto& current = team_of(ctx, user);
+    if (current == team) return;
+    current = std::move(team);
+    dirty_users_.insert(user);
   }
 
   void remember(const std::string& stream_id, stream_rooms& current, stream_rooms updated) {
@@ -297,6 +352,10 @@ class rooms_writer final : public projection_writer {
       streams_cache_.clear();
       complete_ = false;
     }
+    if (users_cache_.size() > owner_.options().max_cached) {
+      users_cache_.clear();
+      complete_ = false;
+    }
   }
 
   // Whether a room or stream missing from the caches has no row: the writer opened its
@@ -307,12 +366,15 @@ class rooms_writer final : public projection_writer {
   std::string updates_;
   std::string sequences_;
   std::string streams_;
+  std::string users_;
   std::vector<infra::room_message> pending_;
   std::vector<infra::room_message> outbox_;
   std::unordered_map<std::string, std::int64_t> sequences_cache_;
   std::set<std::string> dirty_sequences_;
   std::unordered_map<std::string, stream_rooms> streams_cache_;
   std::set<std::string> dirty_streams_;
+  std::unordered_map<std::string, std::string> users_cache_;  // user id → team ("" for none)
+  std::set<std::string> dirty_users_;
   std::chrono::steady_clock::time_point next_prune_{};
   bool complete_ = true;  // the caches hold every room and stream written (see knows_all)
 };
@@ -322,15 +384,17 @@ class rooms_writer final : public projection_writer {
 rooms_projection::rooms_projection(rooms_options options) : options_(std::move(options)) {}
 
 std::vector<std::string> rooms_projection::relations() const {
-  return {std::string(kRoomUpdates), std::string(kSequences), std::string(kStreams)};
+  return {std::string(kRoomUpdates), std::string(kSequences), std::string(kStreams),
+          std::string(kUsers)};
 }
 
 void rooms_projection::create(sql::session& db, const relation_names& names) const {
   const auto updates = sql::identifier(names(kRoomUpdates));
-  db.exec_script("CREATE TABLE " + updates +
-                 " (room TEXT NOT NULL, seq BIGINT NOT NULL, position BIGINT NOT NULL, kind TEXT "
-                 "NOT NULL, data TEXT NOT NULL, recorded_at BIGINT NOT NULL, PRIMARY KEY (room, "
-                 "seq))");
+  db.exec_script(
+      "CREATE TABLE " + updates +
+      " (room TEXT NOT NULL, seq BIGINT NOT NULL, position BIGINT NOT NULL, kind TEXT "
+      "NOT NULL, data TEXT NOT NULL, recorded_at BIGINT NOT NULL, team TEXT, PRIMARY KEY "
+      "(room, seq))");
   db.exec_script("CREATE INDEX " + sql::identifier(names(kRoomUpdates) + "_by_position") + " ON " +
                  updates + " (room, position)");
   db.exec_script("CREATE INDEX " + sql::identifier(names(kRoomUpdates) + "_by_time") + " ON " +
@@ -339,7 +403,9 @@ void rooms_projection::create(sql::session& db, const relation_names& names) con
                  " (room TEXT PRIMARY KEY, seq BIGINT NOT NULL)");
   db.exec_script("CREATE TABLE " + sql::identifier(names(kStreams)) +
                  " (stream_id TEXT PRIMARY KEY, pipeline_room TEXT NOT NULL, user_room TEXT NOT "
-                 "NULL, link_room TEXT NOT NULL)");
+                 "NULL, link_room TEXT NOT NULL, owner_id TEXT NOT NULL)");
+  db.exec_script("CREATE TABLE " + sql::identifier(names(kUsers)) +
+                 " (user_id TEXT PRIMARY KEY, team TEXT NOT NULL)");
 }
 
 bool rooms_projection::handles(std::string_view type) const {

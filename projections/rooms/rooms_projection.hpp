@@ -5,6 +5,10 @@
 // bus once committed. Sequence numbers are derived from the events alone, so a rebuild numbers
 // every room exactly as live projection did.
 //
+// A deal's or contact's message carries the team of the record's owner at that event (tracked from
+// the users' own events), so that a hub shows a team-scoped user only their team's deals in a
+// pipeline room shared by every team.
+//
 // Which rooms an event reaches:
 //   deal.*      deal:<id>, pipeline:<its pipeline>, and user:<owner> for assignment (old and new
 //               owner), won and lost
@@ -39,7 +43,7 @@ class rooms_projection final : public projection {
   explicit rooms_projection(rooms_options options = {});
 
   std::string_view name() const override { return "rooms"; }
-  int version() const override { return 1; }
+  int version() const override { return 2; }
   std::vector<std::string> relations() const override;
   void create(infra::sql::session& db, const relation_names& names) const override;
   bool handles(std::string_view event_type) const override;

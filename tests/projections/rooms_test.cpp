@@ -9,6 +9,7 @@
 #include "domain/contact/contact_events.hpp"
 #include "domain/deal/deal_events.hpp"
 #include "domain/task/task_events.hpp"
+#include "domain/user/user_events.hpp"
 #include "projections/rooms/rooms_projection.hpp"
 #include "tests/projections/projection_env.hpp"
 #include "tests/projections/table_digest.hpp"
@@ -193,6 +194,49 @@ TEST_CASE_TEMPLATE("rooms: a writer that trims its caches numbers on from the ro
   for (std::size_t i = 0; i < deal.size(); ++i) CHECK(deal[i].seq == static_cast<int>(i + 1));
   CHECK(deal[6].kind == "deal.reopened");
   CHECK(log_rows(env, "pipeline:p1").back().seq == 6);
+}
+
+}  // namespace realmkit::testing
+
+namespace realmkit::testing {
+
+TEST_CASE_TEMPLATE("rooms: a deal's or contact's message carries its owner's team at that event",
+                   Backend, sqlite_backend, postgres_backend) {
+  projection_env<Backend> env;
+  // A writer that forgets its caches after every batch must find the teams in its rows, too.
+  projections::rooms_options options;
+  options.max_cached = 1;
+  auto rooms = std::make_shared<projections::rooms_projection>(options);
+  user_registered ana{user_id{"ana"}, "ana@example.com", "Ana", user_role::sales_rep,
+                      team_id{"north"}};
+  user_registered ben{user_id{"ben"}, "ben@example.com", "Ben", user_role::sales_rep, std::nullopt};
+  env.append("user-ana", ana);
+  env.append("user-ben", ben);
+  history(env);  // d1 owned by ana, then ben; a task and a call
+  env.append("user-ben", user_team_changed{user_id{"ben"}, std::nullopt, team_id{"south"}});
+  env.append("deal-d1", deal_won{deal_id{"d1"}, at(30)});
+  projections::projector_options small;
+  small.live_batch_events = 1;
+  auto p = env.start({rooms}, small);
+  env.catch_up(*p);
+
+  std::vector<std::pair<std::string, std::optional<std::string>>> teams;
+  for (const auto& r : env.query(
+           "SELECT kind, team FROM rm_room_updates WHERE room = 'pipeline:p1' ORDER BY seq", {})) {
+    teams.emplace_back(r.text(0), r.optional_text(1));
+  }
+  const std::vector<std::pair<std::string, std::optional<std::string>>> expected{
+      {"deal.created", "north"},
+      {"deal.stage_moved", "north"},
+      {"deal.stage_moved", "north"},
+      {"deal.owner_assigned", ""},  // ben had no team yet
+      {"deal.won", "south"}};
+  CHECK(teams == expected);
+  // A task on the deal is about no team-owned record of its own.
+  const auto task = env.query(
+      "SELECT team FROM rm_room_updates WHERE room = 'deal:d1' AND kind = 'task.created'", {});
+  REQUIRE(task.size() == 1);
+  CHECK_FALSE(task[0].optional_text(0));
 }
 
 }  // namespace realmkit::testing
