@@ -14,10 +14,13 @@
 #include "app/http_api.hpp"
 #include "app/metered_event_store.hpp"
 #include "app/read_models.hpp"
+#include "app/realtime_services.hpp"
 #include "app/session_stores.hpp"
 #include "infra/rate_limit/rate_limit_policy.hpp"
 #include "infra/worker_pool.hpp"
 #include "projections/analytics/analytics_refresher.hpp"
+#include "realtime/hub.hpp"
+#include "realtime/ws_endpoint.hpp"
 
 namespace realmkit::app {
 namespace {
@@ -118,8 +121,11 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
     store.head_position();
     return std::nullopt;
   });
-  // The read models live beside the events; their projector catches up in the background.
-  read_models reads(store, open_read_database(store_config), {.metrics = &metrics});
+  // The read models live beside the events; their projector catches up in the background and
+  // hands committed room updates to the hub through the in-process bus.
+  auto room_bus = std::make_shared<infra::in_process_room_bus>();
+  read_models reads(store, open_read_database(store_config), {.metrics = &metrics},
+                    {.rooms = room_bus});
   reads.start();
   // The refresher exists only when scheduled; a refresh on demand needs none.
   std::optional<projections::analytics::analytics_refresher> refresher;
@@ -148,17 +154,26 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
         "organisation with `realmkit demo`");
   }
 
+  // The hub shares the API's port: /ws upgrades go to it.
+  sql_room_log room_log(reads.database());
+  crm_room_access room_access(api.queries());
+  realtime::hub hub(*room_bus, room_log, room_access, pool, {.metrics = &metrics});
+  realtime::ws_endpoint ws(hub, api.tokens(), {.allowed_origins = serving.cors_origins}, {},
+                           &metrics);
+
   api::server server({.host = serving.host,
                       .port = static_cast<std::uint16_t>(serving.port),
                       .io_threads = serving.io_threads},
                      pipeline, pool, metrics);
+  server.add_upgrade_handler("/ws", ws);
   server.start();
   spdlog::info("listening on http://{}:{} (roles: all)", serving.host, server.port());
 
   int signal = 0;
   sigwait(&signals, &signal);
   spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-  server.stop();  // stop accepting, drain in-flight requests
+  ws.close_all(std::chrono::seconds(2));  // 1001: clients reconnect to another process
+  server.stop();                          // stop accepting, drain in-flight requests
   pool.stop();
   if (refresher) refresher->stop();
   reads.stop();       // the projector finishes its batch and stops following the store
