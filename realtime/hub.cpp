@@ -25,13 +25,13 @@ hub::hub(infra::room_bus& bus, room_log& log, room_access& access, infra::worker
 
 hub::~hub() {
   following_.reset();  // no message arrives after this
-  std::unique_lock lock(mutex_);
+  std::unique_lock lock(tasks_mutex_);
   idle_.wait(lock, [&] { return tasks_ == 0; });
 }
 
 bool hub::submit(std::function<void()> task) {
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(tasks_mutex_);
     ++tasks_;
   }
   const bool queued = pool_.try_submit([this, task = std::move(task)] {
@@ -40,11 +40,11 @@ bool hub::submit(std::function<void()> task) {
     } catch (const std::exception& e) {
       spdlog::error("hub: a room task failed: {}", e.what());
     }
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(tasks_mutex_);
     if (--tasks_ == 0) idle_.notify_all();
   });
   if (!queued) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(tasks_mutex_);
     if (--tasks_ == 0) idle_.notify_all();
   }
   return queued;
@@ -322,10 +322,18 @@ void hub::on_repaired(const std::string& name, std::uint64_t room_id, std::int64
     fan_out(name, r, e);
   }
   if (r.last_seq < to_seq) {
-    // The log does not have them (pruned, or the database failed): the subscribers must reload.
+    // The log does not have them (pruned, or the database failed): the subscribers reload what
+    // came before the first update held, and get that one and the rest as usual.
     spdlog::warn("hub: room {} lost updates {}..{} that the log does not hold", name,
                  r.last_seq + 1, to_seq);
-    resync_room(name, r, "updates were lost on the way to this hub");
+    const auto position =
+        r.pending.empty() ? r.last_position : r.pending.front()->message.position - 1;
+    const auto f =
+        make_frame(resync_frame(name, position, "updates were lost on the way to this hub"));
+    for (const auto& m : r.members) m.who->deliver(f);
+    if (resyncs_) resyncs_->inc(r.members.size());
+    r.last_seq = to_seq;
+    r.last_position = position;
   }
   drain(name, r);
   forget_if_empty(name);

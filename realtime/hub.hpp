@@ -142,9 +142,12 @@ class hub final {
   // Runs `task` on the pool, counted so that the destructor waits for it; false when refused.
   bool submit(std::function<void()> task);
 
-  mutable std::mutex mutex_;      // guards everything below
+  // Its own lock: repairs are submitted with mutex_ held.
+  std::mutex tasks_mutex_;        // guards tasks_
   std::condition_variable idle_;  // tasks_ fell to 0
   std::size_t tasks_ = 0;         // pool tasks in flight
+
+  mutable std::mutex mutex_;  // guards everything below
   std::unordered_map<std::string, room_state> rooms_;
   std::unordered_map<subscriber*, std::unordered_set<std::string>> memberships_;
   std::uint64_t next_room_id_ = 1;
