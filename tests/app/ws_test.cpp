@@ -256,7 +256,7 @@ TEST_CASE(
   CHECK(admin_client.read_op("subscribed")["seq"].GetInt64() >= 1);
 }
 
-TEST_CASE("ws: bad frames get an error and change nothing; an oversized frame closes with 1009") {
+TEST_CASE("ws: bad frames get an error and change nothing, and the connection goes on") {
   served_api<sqlite_session_backend> s;
   s.register_user("u-1", "one@example.com", domain::user_role::sales_rep, "north");
   caller<sqlite_session_backend> one(s, "one@example.com");
@@ -278,7 +278,7 @@ TEST_CASE("ws: bad frames get an error and change nothing; an oversized frame cl
   CHECK(op_of(c.read_op("subscribed")) == "subscribed");
 }
 
-TEST_CASE("ws: a frame over the limit closes the connection with 1009; the server carries on") {
+TEST_CASE("ws: a frame over the limit closes the connection with 1009, and the server carries on") {
   served_api<sqlite_session_backend> s;
   s.register_user("u-1", "one@example.com", domain::user_role::sales_rep, "north");
   caller<sqlite_session_backend> one(s, "one@example.com");
@@ -374,4 +374,29 @@ TEST_CASE(
             .counter_for("realmkit_ws_queue_drops_total",
                          "Clients dropped because their send queue was full")
             .value() == 1);
+}
+
+TEST_CASE(
+    "ws: a fresh token keeps a session going, another user's is refused, and shutdown "
+    "closes with 1001") {
+  served_api<sqlite_session_backend> s;
+  s.register_user("u-1", "one@example.com", domain::user_role::sales_rep, "north");
+  s.register_user("u-2", "two@example.com", domain::user_role::sales_rep, "north");
+  caller<sqlite_session_backend> one(s, "one@example.com");
+  caller<sqlite_session_backend> two(s, "two@example.com");
+  auto c = one.connect();
+  c.send(R"({"op":"auth","token":")" + two.token + "\"}");
+  CHECK(std::string(c.read_op("error")["code"].GetString()) == "forbidden");
+  c.send(R"({"op":"auth","token":"not-a-token"})");
+  CHECK(std::string(c.read_op("error")["code"].GetString()) == "unauthorized");
+  const caller<sqlite_session_backend> again(s, "one@example.com");
+  c.send(R"({"op":"auth","token":")" + again.token + "\"}");
+  CHECK(c.read_op("authenticated")["expires_at"].GetInt64() > 0);
+
+  // The close handshake needs the client to read: shutdown waits for it meanwhile.
+  auto shutdown = std::async(std::launch::async, [&] { s.ws->close_all(10s); });
+  CHECK_FALSE(c.read().has_value());
+  CHECK(c.close_code() == 1001);
+  shutdown.get();
+  CHECK(s.ws->connections() == 0);
 }
