@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "bench/bench_support.hpp"
+#include "bench/setup_client.hpp"
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -38,7 +39,10 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
+using realmkit::bench::json_string;
+using realmkit::bench::parse;
 using realmkit::bench::percentile;
+using realmkit::bench::sync_client;
 
 struct settings {
   std::string host = "127.0.0.1";
@@ -51,60 +55,6 @@ struct settings {
   double seconds = 10;
   double warmup = 1;
   std::string out = "build/bench/http.json";
-};
-
-std::string json_string(const std::string& s) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
-  return buffer.GetString();
-}
-
-rapidjson::Document parse(const std::string& body) {
-  rapidjson::Document d;
-  d.Parse(body.c_str(), body.size());
-  if (d.HasParseError() || !d.IsObject()) throw std::runtime_error("not a JSON object: " + body);
-  return d;
-}
-
-// The set-up requests, one at a time over one keep-alive connection.
-class sync_client {
- public:
-  sync_client(net::io_context& io, const settings& s) : stream_(io), host_(s.host) {
-    tcp::resolver resolver(io);
-    stream_.connect(resolver.resolve(s.host, s.port));
-  }
-
-  http::response<http::string_body> send(http::verb verb, const std::string& target,
-                                         const std::string& body, const std::string& token) {
-    http::request<http::string_body> req{verb, target, 11};
-    req.set(http::field::host, host_);
-    if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
-    if (!body.empty()) {
-      req.set(http::field::content_type, "application/json");
-      req.body() = body;
-    }
-    req.prepare_payload();
-    http::write(stream_, req);
-    http::response<http::string_body> res;
-    http::read(stream_, buffer_, res);
-    return res;
-  }
-
-  rapidjson::Document expect(http::verb verb, const std::string& target, const std::string& body,
-                             const std::string& token) {
-    const auto res = send(verb, target, body, token);
-    if (res.result_int() / 100 != 2) {
-      throw std::runtime_error(std::string(http::to_string(verb)) + " " + target + " answered " +
-                               std::to_string(res.result_int()) + ": " + res.body());
-    }
-    return parse(res.body());
-  }
-
- private:
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::string host_;
 };
 
 struct deal {
@@ -120,7 +70,7 @@ struct fixture {
 };
 
 fixture set_up(net::io_context& io, const settings& s) {
-  sync_client client(io, s);
+  sync_client client(io, s.host, s.port);
   fixture f;
   const auto login = client.expect(
       http::verb::post, "/api/auth/login",
@@ -333,7 +283,7 @@ case_result run_case(const settings& s, fixture& f, workload w, const std::strin
 using delay_buckets = std::map<std::string, std::map<double, double>>;
 
 delay_buckets scrape_delays(net::io_context& io, const settings& s) {
-  sync_client client(io, s);
+  sync_client client(io, s.host, s.port);
   const auto res = client.send(http::verb::get, "/metrics", "", "");
   delay_buckets out;
   const std::string prefix = "realmkit_projection_delay_seconds_bucket{";
