@@ -281,6 +281,8 @@ void http_session::hand_over(upgrade_handler& handler, upgrade_request message,
   closed_ = true;
   closing_ = true;
   stream_.expires_never();
+  // The connection no longer counts against the HTTP server's limit: the handler has its own.
+  state_.remove_session(this);
   handler.on_upgrade(std::move(stream_), std::move(message), std::move(request));
 }
 

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -154,16 +155,25 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
         "organisation with `realmkit demo`");
   }
 
+  // Every connection holds a file descriptor: the open-files limit bounds them, not a guess.
+  rlimit files{};
+  std::size_t max_connections = 10'000;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY &&
+      files.rlim_cur > 1'000) {
+    max_connections = static_cast<std::size_t>(files.rlim_cur) - 500;
+  }
   // The hub shares the API's port: /ws upgrades go to it.
   sql_room_log room_log(reads.database());
   crm_room_access room_access(api.queries());
   realtime::hub hub(*room_bus, room_log, room_access, pool, {.metrics = &metrics});
-  realtime::ws_endpoint ws(hub, api.tokens(), {.allowed_origins = serving.cors_origins}, {},
-                           &metrics);
+  realtime::ws_endpoint ws(
+      hub, api.tokens(),
+      {.allowed_origins = serving.cors_origins, .max_connections = max_connections}, {}, &metrics);
 
   api::server server({.host = serving.host,
                       .port = static_cast<std::uint16_t>(serving.port),
-                      .io_threads = serving.io_threads},
+                      .io_threads = serving.io_threads,
+                      .max_connections = max_connections},
                      pipeline, pool, metrics);
   server.add_upgrade_handler("/ws", ws);
   server.start();
