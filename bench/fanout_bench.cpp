@@ -12,11 +12,13 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "bench/bench_support.hpp"
@@ -114,7 +116,10 @@ class client : public std::enable_shared_from_this<client> {
         recording_(recording),
         subscribed_(subscribed) {}
 
-  void start(const tcp::endpoint& at) {
+  // `ready` runs once the subscription is sent (or failed): the launcher starts the next client,
+  // so that handshakes arrive as from many browsers, not as one storm of connects.
+  void start(const tcp::endpoint& at, std::function<void()> ready) {
+    ready_ = std::move(ready);
     beast::get_lowest_layer(ws_).async_connect(
         at, [self = shared_from_this()](beast::error_code ec) {
           if (ec) return self->fail("connect", ec);
@@ -141,6 +146,7 @@ class client : public std::enable_shared_from_this<client> {
     ws_.async_write(net::buffer(frame_),
                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
                       if (ec) return self->fail("subscribe", ec);
+                      self->started();
                       self->read();
                     });
   }
@@ -170,7 +176,12 @@ class client : public std::enable_shared_from_this<client> {
     }
   }
 
+  void started() {
+    if (auto r = std::exchange(ready_, nullptr)) r();
+  }
+
   void fail(const char* what, beast::error_code ec) {
+    started();
     if (ec == net::error::operation_aborted || ec == net::error::bad_descriptor) return;
     if (++tally_.closed <= 3) std::cerr << "client " << what << ": " << ec.message() << "\n";
   }
@@ -185,6 +196,28 @@ class client : public std::enable_shared_from_this<client> {
   tally& tally_;
   const std::atomic<bool>& recording_;
   std::atomic<int>& subscribed_;
+  std::function<void()> ready_;
+};
+
+// Starts a thread's clients a few hundred at a time: each one that is through its handshake lets
+// the next one begin.
+class launcher {
+ public:
+  explicit launcher(tcp::endpoint at) : at_(at) {}
+  void add(std::shared_ptr<client> c) { pending_.push_back(std::move(c)); }
+  void start(std::size_t in_flight) {
+    for (std::size_t i = 0; i < in_flight; ++i) next();
+  }
+
+ private:
+  void next() {
+    if (started_ >= pending_.size()) return;
+    pending_[started_++]->start(at_, [this] { next(); });
+  }
+
+  tcp::endpoint at_;
+  std::vector<std::shared_ptr<client>> pending_;
+  std::size_t started_ = 0;
 };
 
 // Moves deals round-robin at the rate over keep-alive connections, recording when each was sent.
@@ -398,13 +431,18 @@ int main(int argc, char** argv) {
     std::vector<std::shared_ptr<client>> clients;
     for (int t = 0; t < kThreads; ++t) ios.push_back(std::make_unique<net::io_context>());
     const auto connect_started = clock_type::now();
+    std::vector<std::unique_ptr<launcher>> launchers;
+    for (int t = 0; t < kThreads; ++t) launchers.push_back(std::make_unique<launcher>(at));
     for (int i = 0; i < s.clients; ++i) {
       const auto t = static_cast<std::size_t>(i % kThreads);
       auto c = std::make_shared<client>(
           *ios[t], s, token, "pipeline:" + boards[static_cast<std::size_t>(i % s.rooms)].pipeline,
           sent, tallies[t], recording, subscribed);
-      c->start(at);
+      launchers[t]->add(c);
       clients.push_back(std::move(c));
+    }
+    for (std::size_t t = 0; t < launchers.size(); ++t) {
+      net::post(*ios[t], [l = launchers[t].get()] { l->start(128); });
     }
     std::vector<std::thread> threads;
     std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
