@@ -48,6 +48,11 @@ inline app::http_api_options small_limits(const testing::fake_clock& clock,
 }
 
 // The read-model database beside a session backend's store, as serve opens it.
+inline app::http_api_options with_access_ttl(app::http_api_options o, std::chrono::seconds ttl) {
+  o.tokens.access_ttl = ttl;
+  return o;
+}
+
 inline std::unique_ptr<infra::sql::database> read_database(const sqlite_session_backend& backend) {
   return infra::sql::open_sqlite_database({.path = backend.dir.path() / "data" / "realmkit.db"});
 }
@@ -64,8 +69,15 @@ inline projections::projector_options quick_projector() {
   return o;
 }
 
+// What a test may change of the served API.
+struct served_options {
+  realtime::session_options session;
+  std::chrono::seconds access_ttl = std::chrono::minutes{15};
+};
+
 template <class Backend>
 struct served_api {
+  served_options options;  // first: the members below read it
   // The projector publishes room updates here; tests may publish too.
   std::shared_ptr<infra::in_process_room_bus> bus = std::make_shared<infra::in_process_room_bus>();
   Backend backend;
@@ -75,7 +87,7 @@ struct served_api {
   app::metered_event_store store{*backend.store, metrics};
   api::readiness ready;
   app::read_models reads{store, read_database(backend), quick_projector(), {.rooms = bus}};
-  app::http_api api{small_limits(clock, steady),
+  app::http_api api{with_access_ttl(small_limits(clock, steady), options.access_ttl),
                     store,
                     reads,
                     backend.refresh,
@@ -90,7 +102,7 @@ struct served_api {
   std::unique_ptr<realtime::ws_endpoint> ws;
   std::unique_ptr<api::server> server;
 
-  explicit served_api(realtime::session_options session = {}) {
+  explicit served_api(served_options o = {}) : options(std::move(o)) {
     reads.start();
     // Options filled member by member: designated initializers here crash GCC 12 (an internal
     // compiler error in a template's constructor).
@@ -105,7 +117,8 @@ struct served_api {
     realtime::endpoint_options endpoint;
     endpoint.allowed_origins = {"https://crm.example.com"};
     endpoint.clock = clock.fn();
-    ws = std::make_unique<realtime::ws_endpoint>(hub, api.tokens(), endpoint, session, &metrics);
+    ws = std::make_unique<realtime::ws_endpoint>(hub, api.tokens(), endpoint, options.session,
+                                                 &metrics);
     server->add_upgrade_handler("/ws", *ws);
     server->start();
   }

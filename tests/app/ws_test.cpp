@@ -298,7 +298,7 @@ TEST_CASE(
   small.max_queue_bytes = 64 * 1024;
   small.send_buffer_bytes = 16 * 1024;
   small.drop_timeout = 30s;  // long enough for the test to read what it was sent
-  served_api<sqlite_session_backend> s(small);
+  served_api<sqlite_session_backend> s({small});
   s.register_user("u-1", "one@example.com", domain::user_role::admin);
   caller<sqlite_session_backend> one(s, "one@example.com");
 
@@ -399,4 +399,17 @@ TEST_CASE(
   CHECK(c.close_code() == 1001);
   shutdown.get();
   CHECK(s.ws->connections() == 0);
+}
+
+TEST_CASE("ws: a session whose access token expires is closed with 1008") {
+  served_options short_tokens;
+  short_tokens.access_ttl = 1s;
+  served_api<sqlite_session_backend> s(short_tokens);
+  s.register_user("u-1", "one@example.com", domain::user_role::sales_rep, "north");
+  caller<sqlite_session_backend> one(s, "one@example.com");
+  auto c = one.connect();
+  c.send(subscribe("user:u-1"));
+  c.read_op("subscribed");
+  CHECK_FALSE(c.read(10s).has_value());
+  CHECK(c.close_code() == 1008);
 }
