@@ -179,15 +179,11 @@ class rooms_writer final : public projection_writer {
                           rows);
       pending_.clear();
     }
-    if (!dirty_sequences_.empty()) {
-      std::vector<std::vector<sql::value>> rows;
-      for (const auto& room : dirty_sequences_) rows.push_back({room, sequences_cache_.at(room)});
-      ctx.db.execute_many("INSERT INTO " + sequences_ +
-                              " (room, seq) VALUES ($1, $2) ON CONFLICT (room) DO UPDATE SET seq "
-                              "= excluded.seq",
-                          rows);
-      dirty_sequences_.clear();
-    }
+    write_dirty(ctx,
+                "INSERT INTO " + sequences_ +
+                    " (room, seq) VALUES ($1, $2) ON CONFLICT (room) DO UPDATE SET seq = "
+                    "excluded.seq",
+                dirty_sequences_, sequences_cache_);
     if (!dirty_streams_.empty()) {
       std::vector<std::vector<sql::value>> rows;
       for (const auto& stream_id : dirty_streams_) {
@@ -203,15 +199,11 @@ class rooms_writer final : public projection_writer {
                           rows);
       dirty_streams_.clear();
     }
-    if (!dirty_users_.empty()) {
-      std::vector<std::vector<sql::value>> rows;
-      for (const auto& user : dirty_users_) rows.push_back({user, users_cache_.at(user)});
-      ctx.db.execute_many("INSERT INTO " + users_ +
-                              " (user_id, team) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE "
-                              "SET team = excluded.team",
-                          rows);
-      dirty_users_.clear();
-    }
+    write_dirty(ctx,
+                "INSERT INTO " + users_ +
+                    " (user_id, team) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET team = "
+                    "excluded.team",
+                dirty_users_, users_cache_);
     prune(ctx);
     if (ctx.mode == apply_mode::live) trim();
   }
@@ -236,6 +228,19 @@ class rooms_writer final : public projection_writer {
 
  private:
   static std::int64_t micros(infra::timestamp t) { return t.time_since_epoch().count(); }
+
+  // Upserts the entries of a key → value cache written since the last flush.
+  template <class Value>
+  static void write_dirty(apply_context& ctx, const std::string& upsert,
+                          std::set<std::string>& dirty,
+                          const std::unordered_map<std::string, Value>& cache) {
+    if (dirty.empty()) return;
+    std::vector<std::vector<sql::value>> rows;
+    rows.reserve(dirty.size());
+    for (const auto& key : dirty) rows.push_back({key, cache.at(key)});
+    ctx.db.execute_many(upsert, rows);
+    dirty.clear();
+  }
 
   bool too_old(infra::timestamp t) const {
     return std::chrono::system_clock::now() - t > owner_.options().retention;
