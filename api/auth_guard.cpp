@@ -177,7 +177,11 @@ std::optional<std::string_view> cookie_value(std::string_view cookie_header,
 bool is_trusted_browser_request(const http_request& request,
                                 const std::vector<std::string>& trusted_origins,
                                 std::string_view csrf_header) {
-  if (request.header(csrf_header)) return true;
+  return request.header(csrf_header) || is_trusted_origin(request, trusted_origins);
+}
+
+bool is_trusted_origin(const http_request& request,
+                       const std::vector<std::string>& trusted_origins) {
   const auto* origin = request.header("Origin");
   if (!origin || *origin == "null") return false;
   if (std::find(trusted_origins.begin(), trusted_origins.end(), *origin) != trusted_origins.end()) {

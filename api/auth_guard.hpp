@@ -40,6 +40,10 @@ const auth::principal& require_principal(const http_request& request);
 std::optional<std::string_view> bearer_token(std::string_view authorization);
 // The value of the cookie `name` in a Cookie header, or nullopt.
 std::optional<std::string_view> cookie_value(std::string_view cookie_header, std::string_view name);
+// True when the request's Origin is on `trusted_origins` or names the request's own Host; false
+// without an Origin or for "null".
+bool is_trusted_origin(const http_request& request,
+                       const std::vector<std::string>& trusted_origins);
 // True when a cookie-authenticated request shows it comes from our own pages: it carries the CSRF
 // header, or its Origin is on `trusted_origins` or names the request's own Host.
 bool is_trusted_browser_request(const http_request& request,

@@ -46,23 +46,10 @@ std::vector<std::string_view> offered_protocols(const api::upgrade_request& requ
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-// An Origin the browser sent is ours (it names this Host) or on the allow-list.
+// An Origin the browser sent is ours (it names this Host) or on the allow-list; a client that
+// sends none is not a browser and must bring a token, checked next.
 bool origin_allowed(const api::http_request& plain, const std::vector<std::string>& allowed) {
-  const auto* origin = plain.header("Origin");
-  if (!origin) return true;  // not a browser; it must bring a token, checked next
-  if (*origin == "null") return false;
-  if (std::find(allowed.begin(), allowed.end(), *origin) != allowed.end()) return true;
-  const auto scheme = origin->find("://");
-  const auto* host = plain.header("Host");
-  return scheme != std::string::npos && host &&
-         iequals(std::string_view(*origin).substr(scheme + 3), *host);
+  return !plain.header("Origin") || api::is_trusted_origin(plain, allowed);
 }
 
 }  // namespace
