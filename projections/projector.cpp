@@ -6,6 +6,7 @@
 #include <atomic>
 #include <future>
 #include <thread>
+#include <unordered_map>
 
 #include "projections/catalog.hpp"
 
@@ -155,6 +156,27 @@ class projector::runner {
     if (live_thread_.joinable()) return;
     stopping_ = false;
     live_thread_ = std::thread([this] { run_live(); });
+  }
+
+  // The observer's view of a checkpoint another process committed.
+  void observed(std::int64_t generation, std::int64_t checkpoint, std::int64_t head) {
+    {
+      std::lock_guard lock(mutex_);
+      status_.generation = generation;
+      status_.checkpoint = checkpoint;
+      status_.head = std::max(head, checkpoint);
+      status_.lag_events = status_.head - checkpoint;
+      status_.state =
+          status_.lag_events > static_cast<std::int64_t>(owner_.options_.live_batch_events)
+              ? projection_state::catching_up
+              : projection_state::live;
+      status_.error.reset();
+    }
+    changed_.notify_all();
+    if (metrics_.checkpoint) {
+      metrics_.checkpoint->set(static_cast<double>(checkpoint));
+      metrics_.lag_events->set(static_cast<double>(std::max<std::int64_t>(0, head - checkpoint)));
+    }
   }
 
   void stop() {
@@ -692,8 +714,75 @@ void projector::start() {
   for (auto& r : runners_) r->start();
 }
 
+void projector::observe() {
+  if (started_) return;
+  started_ = true;
+  observer_ = std::thread([this] { run_observer(); });
+}
+
 void projector::stop() {
+  if (observer_.joinable()) {
+    {
+      std::lock_guard lock(observer_mutex_);
+      observer_stopping_ = true;
+    }
+    observer_wake_.notify_all();
+    observer_.join();
+  }
   for (auto& r : runners_) r->stop();
+}
+
+void projector::run_observer() {
+  // While a projection is behind the head, the checkpoints are polled often, so a request
+  // waiting on min_position is answered soon after the commit that reaches it; less often while
+  // nothing moves (a projection stopped in its own process must not cost a query per 5 ms).
+  constexpr auto kFastPoll = std::chrono::milliseconds{5};
+  constexpr auto kSlowPoll = std::chrono::milliseconds{200};
+  auto poll = kFastPoll;
+  std::int64_t last_progress = -1;
+  std::unique_ptr<sql::session> session;
+  auto stopping = [this](std::chrono::milliseconds pause) {
+    std::unique_lock lock(observer_mutex_);
+    return observer_wake_.wait_for(lock, pause, [this] { return observer_stopping_; });
+  };
+  while (true) {
+    bool behind = false;
+    try {
+      if (!session) session = db_.open_session();
+      const auto head = store_.head_position();
+      std::unordered_map<std::string, std::pair<std::int64_t, std::int64_t>> live;
+      std::int64_t progress = 0;
+      for (const auto& row :
+           session->query("SELECT projection, generation, position FROM projection_generations "
+                          "WHERE state = 'live'")) {
+        live[row.text(0)] = {row.integer(1), row.integer(2)};
+        progress += row.integer(2);
+      }
+      poll = progress != last_progress ? kFastPoll : std::min(poll * 2, kSlowPoll);
+      last_progress = progress;
+      for (auto& r : runners_) {
+        const auto found = live.find(r->name());
+        if (found == live.end()) {
+          behind = true;  // its first generation is not created yet
+          continue;
+        }
+        r->observed(found->second.first, found->second.second, head);
+        behind = behind || found->second.second < head;
+      }
+      if (!behind) {
+        if (stopping(std::chrono::milliseconds{0})) return;
+        store_.wait_for_append(head, options_.idle_wait);
+        last_progress = -1;  // new events: poll fast again
+        continue;
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("projections: reading the checkpoints failed (retrying): {}", e.what());
+      session.reset();
+      if (stopping(options_.retry_delay)) return;
+      continue;
+    }
+    if (stopping(poll)) return;
+  }
 }
 
 std::vector<projection_status> projector::status() const {

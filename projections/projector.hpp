@@ -29,6 +29,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "infra/event_store.hpp"
@@ -110,7 +111,11 @@ class projector {
   // Starts one runner per projection (creating first generations, resuming checkpoints, resuming
   // or starting rebuilds). Returns at once.
   void start();
-  // Stops every runner after its current batch. Idempotent.
+  // Instead of start(), in a process without the projector role: applies nothing, and follows
+  // the checkpoints other processes' projectors commit (polled from the catalog), so status(),
+  // position() and wait_for() (read-your-writes) answer as they would beside a projector.
+  void observe();
+  // Stops every runner after its current batch, or the observer. Idempotent.
   void stop();
 
   std::vector<projection_status> status() const;
@@ -143,6 +148,12 @@ class projector {
   projector_options options_;
   std::vector<std::unique_ptr<runner>> runners_;
   bool started_ = false;
+
+  void run_observer();
+  std::mutex observer_mutex_;  // guards observer_stopping_
+  std::condition_variable observer_wake_;
+  bool observer_stopping_ = false;
+  std::thread observer_;
 };
 
 }  // namespace realmkit::projections

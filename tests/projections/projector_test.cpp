@@ -280,4 +280,33 @@ TEST_CASE_TEMPLATE("projector: unknown projection names are refused", Backend, s
   CHECK_FALSE(p->status("nope"));
 }
 
+TEST_CASE_TEMPLATE("projector: an observer follows the checkpoints another projector commits",
+                   Backend, sqlite_backend, postgres_backend) {
+  projection_env<Backend> env;
+  counting_options options;
+  auto counting = std::make_shared<counting_projection>(options);
+  projections::projector_options quick;
+  quick.idle_wait = 50ms;
+  // A process without the projector role: it must not apply anything itself.
+  projections::projector observer(env.store(), env.db(), {counting}, quick);
+  observer.observe();
+  const auto first = append_events(env.store(), 20);
+  CHECK_FALSE(observer.wait_for(first, 150ms));  // nobody projects yet
+  CHECK(options.applied->load() == 0);
+
+  auto applying = env.start({counting});
+  CHECK(observer.wait_for(first, 10s));
+  const auto last = append_events(env.store(), 15);
+  CHECK(observer.wait_for(last, 10s));
+  const auto status = observer.status("counting");
+  REQUIRE(status);
+  CHECK(status->checkpoint == last);
+  CHECK(status->state == projection_state::live);
+  CHECK(status->events_applied == 0);
+  CHECK(observer.position("counting") == last);
+  env.catch_up(*applying);
+  CHECK(options.applied->load() == 35);  // the observer applied none of them
+  observer.stop();
+}
+
 }  // namespace realmkit::testing
