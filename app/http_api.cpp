@@ -65,6 +65,7 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
   }
 
   api::add_health_routes(routes_, ready, metrics_);
+  if (!options_.crm_routes) return;
   api::add_auth_routes(
       routes_, tokens_, logins_,
       {.profiles = [this](std::string_view user_id) -> std::optional<api::auth::user_profile> {
@@ -109,7 +110,8 @@ void http_api::catch_up() {
 }
 
 bool http_api::has_no_users() {
-  queries_.wait_for(store_.head_position(), 10s);
+  // Without a projector in this process, the read models may not exist yet: no hint then.
+  if (!queries_.wait_for(store_.head_position(), 10s)) return false;
   api::crm::list_query q;
   q.include_archived = true;
   q.limit = 1;

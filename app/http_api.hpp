@@ -38,6 +38,10 @@ struct http_api_options {
   std::vector<std::string> trusted_origins;
   bool cookie_secure = true;
   api::auth::clock_fn clock;  // the system clock when empty; tests inject a fake
+  // False in a process without the api role (a hub, projector or relay): only the operational
+  // routes (/healthz, /readyz, /metrics) are served; the token service and queries still back
+  // the hub's WebSocket authentication and room access.
+  bool crm_routes = true;
 };
 
 // Owns the auth services, the CRM queries and the route table; the stores, read models and
@@ -64,7 +68,7 @@ class http_api final {
   api::crm::crm_queries& queries() { return queries_; }
 
   // True when no user exists (once the read models have caught up, waiting at most a few
-  // seconds).
+  // seconds); false when they have not caught up by then.
   bool has_no_users();
 
  private:

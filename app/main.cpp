@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "app/config_command.hpp"
 #include "app/demo_seed.hpp"
 #include "app/rebuild_command.hpp"
 #include "app/serve_command.hpp"
@@ -78,41 +79,77 @@ int main(int argc, char** argv) {
     serving.cors_origins = split_commas(origins);
   }
   if (const char* keys = std::getenv("REALMKIT_JWT_KEYS")) serving.jwt_keys = keys;
-  auto* serve_cmd = app.add_subcommand("serve", "run every role of RealmKit in this process");
-  add_store_options(serve_cmd);
-  serve_cmd->add_option("--host", serving.host, "address to listen on");
-  serve_cmd->add_option("--port", serving.port, "HTTP and WebSocket port")
-      ->check(CLI::Range(0, 65535));
-  serve_cmd->add_option("--io-threads", serving.io_threads, "network threads")
-      ->check(CLI::Range(1, 64));
-  serve_cmd
-      ->add_option("--db-threads", serving.db_threads,
-                   "threads for database work (commands in flight at once)")
-      ->check(CLI::Range(1, 256));
-  serve_cmd->add_option("--cors-origin", serving.cors_origins,
-                        "an origin allowed to call the API from a browser (repeatable; env "
-                        "REALMKIT_CORS_ORIGINS, comma-separated)");
-  serve_cmd->add_flag("--cors-credentials", serving.cors_credentials,
-                      "let those origins send cookies (Access-Control-Allow-Credentials)");
-  serve_cmd->add_option("--jwt-keys", serving.jwt_keys,
-                        "JWT signing keys kid=<base64url secret>[,kid=…], the signing key first "
-                        "(env REALMKIT_JWT_KEYS; prefer the environment: flags show in ps). "
-                        "Absent: a key generated once and kept with the data");
-  serve_cmd->add_option("--rate-per-user", serving.rate_per_user,
-                        "token bucket per user, BURST:TOKENS/PERIOD (default 200:100/1s)");
-  serve_cmd->add_option("--rate-per-address", serving.rate_per_address,
-                        "token bucket per client address (default 400:200/1s)");
-  serve_cmd->add_option("--rate-login", serving.rate_login,
-                        "token bucket per client address on login and refresh (default 10:1/6s)");
-  serve_cmd->add_flag("--no-rate-limits", serving.no_rate_limits,
-                      "turn rate limits off (benchmarks of the server itself)");
-  serve_cmd->add_flag("--insecure-cookies", serving.insecure_cookies,
-                      "session cookies without Secure, for plain-HTTP development");
-  serve_cmd
-      ->add_option("--analytics-refresh-seconds", serving.analytics_refresh_seconds,
-                   "refresh the analytics' materialized views this often when their facts "
-                   "changed (PostgreSQL; 0: only on POST /api/analytics/refresh)")
-      ->check(CLI::Range(0, 86400));
+  std::string roles_text = "all";
+  auto add_serve_options = [&](CLI::App* cmd) {
+    add_store_options(cmd);
+    cmd->add_option("--host", serving.host, "address to listen on");
+    cmd->add_option("--port", serving.port, "HTTP and WebSocket port")->check(CLI::Range(0, 65535));
+    cmd->add_option("--io-threads", serving.io_threads, "network threads")
+        ->check(CLI::Range(1, 64));
+    cmd->add_option("--db-threads", serving.db_threads,
+                    "threads for database work (commands in flight at once)")
+        ->check(CLI::Range(1, 256));
+    cmd->add_option("--cors-origin", serving.cors_origins,
+                    "an origin allowed to call the API from a browser (repeatable; env "
+                    "REALMKIT_CORS_ORIGINS, comma-separated)");
+    cmd->add_flag("--cors-credentials", serving.cors_credentials,
+                  "let those origins send cookies (Access-Control-Allow-Credentials)");
+    cmd->add_option("--jwt-keys", serving.jwt_keys,
+                    "JWT signing keys kid=<base64url secret>[,kid=…], the signing key first "
+                    "(env REALMKIT_JWT_KEYS; prefer the environment: flags show in ps). "
+                    "Absent: a key generated once and kept with the data");
+    cmd->add_option("--rate-per-user", serving.rate_per_user,
+                    "token bucket per user, BURST:TOKENS/PERIOD (default 200:100/1s)");
+    cmd->add_option("--rate-per-address", serving.rate_per_address,
+                    "token bucket per client address (default 400:200/1s)");
+    cmd->add_option("--rate-login", serving.rate_login,
+                    "token bucket per client address on login and refresh (default 10:1/6s)");
+    cmd->add_flag("--no-rate-limits", serving.no_rate_limits,
+                  "turn rate limits off (benchmarks of the server itself)");
+    cmd->add_flag("--insecure-cookies", serving.insecure_cookies,
+                  "session cookies without Secure, for plain-HTTP development");
+    cmd->add_option("--analytics-refresh-seconds", serving.analytics_refresh_seconds,
+                    "refresh the analytics' materialized views this often when their facts "
+                    "changed (PostgreSQL; 0: only on POST /api/analytics/refresh)")
+        ->check(CLI::Range(0, 86400));
+    auto& cluster = serving.cluster;
+    cmd->add_option("--roles", roles_text,
+                    "the roles this process runs: api, hub, projector, relay (comma-separated) "
+                    "or all")
+        ->envname("REALMKIT_ROLES");
+    cmd->add_option("--kafka-brokers", cluster.kafka.brokers,
+                    "Kafka bootstrap servers host:port,…: the relay produces the events there "
+                    "(empty: projectors follow the store in process)")
+        ->envname("REALMKIT_KAFKA_BROKERS");
+    cmd->add_option("--kafka-topic", cluster.kafka.topic, "the events topic")
+        ->envname("REALMKIT_KAFKA_TOPIC");
+    cmd->add_option("--kafka-group", cluster.kafka.group, "the projectors' consumer group")
+        ->envname("REALMKIT_KAFKA_GROUP");
+    cmd->add_option("--kafka-partitions", cluster.kafka.partitions,
+                    "partitions of the events topic when the relay creates it")
+        ->envname("REALMKIT_KAFKA_PARTITIONS");
+    cmd->add_option("--kafka-replication-factor", cluster.kafka.replication_factor,
+                    "replicas of the events topic when the relay creates it (-1: the brokers' "
+                    "default)")
+        ->envname("REALMKIT_KAFKA_REPLICATION_FACTOR");
+    cmd->add_option("--kafka-property", cluster.kafka.properties,
+                    "a librdkafka property name=value (repeatable), e.g. security.protocol=ssl");
+    cmd->add_option("--redis-url", cluster.redis_url,
+                    "redis://[:password@]host[:port][/db]: room fan-out across hubs, shared rate "
+                    "limits and revocations (env REALMKIT_REDIS_URL)")
+        ->envname("REALMKIT_REDIS_URL");
+    cmd->add_flag("--unsafe-durability", cluster.unsafe_durability,
+                  "accept a PostgreSQL with fsync or synchronous_commit off, which may lose "
+                  "acknowledged commits (throw-away test servers only)");
+  };
+  auto* serve_cmd =
+      app.add_subcommand("serve", "run RealmKit's roles (all of them by default) in this process");
+  add_serve_options(serve_cmd);
+  auto* config_cmd = app.add_subcommand(
+      "config",
+      "print the configuration serve would run with (same flags and environment), secrets "
+      "masked");
+  add_serve_options(config_cmd);
 
   auto* migrate_cmd = app.add_subcommand("migrate", "apply the database migrations and exit");
   add_store_options(migrate_cmd);
@@ -159,9 +196,14 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    if (*serve_cmd || *config_cmd) serving.cluster.roles = app::role_set::parse(roles_text);
     if (*serve_cmd) {
       setup_logging(options);
       return app::serve(options.store, serving);
+    }
+    if (*config_cmd) {
+      app::print_config(options.store, serving, std::cout);
+      return 0;
     }
     if (*migrate_cmd) return migrate(options);
     if (*user_create) {

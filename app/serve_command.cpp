@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api/server.hpp"
+#include "app/dependency_checks.hpp"
 #include "app/http_api.hpp"
 #include "app/metered_event_store.hpp"
 #include "app/read_models.hpp"
@@ -96,7 +97,12 @@ http_api_options api_options(const serve_options& serving) {
 
 int serve(const infra::store_config& store_config, const serve_options& serving) {
   const sigset_t signals = block_termination_signals();
-  auto options = api_options(serving);  // refuses bad flags before anything is opened
+  const auto& cluster = serving.cluster;
+  const auto& roles = cluster.roles;
+  const bool postgres = !store_config.database_url.empty();
+  validate(cluster, postgres);          // refuses a configuration that cannot work
+  auto options = api_options(serving);  // and bad flags, before anything is opened
+  options.crm_routes = roles.api;
 
   auto raw_store = infra::open_event_store(store_config);
   spdlog::info("event store ready: {} at position {}",
@@ -104,13 +110,15 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
                    ? "sqlite " + store_config.data_dir + "/realmkit.db"
                    : "postgresql " + infra::masked_url(store_config.database_url),
                raw_store->head_position());
+  auto read_db = open_read_database(store_config);
+  check_durability(*read_db, cluster.unsafe_durability);
   auto refresh_tokens = open_refresh_token_store(store_config);
   auto keys = resolve_jwt_keys(store_config, serving.jwt_keys);
   // The kid names the key; the secret is never logged.
   spdlog::info("JWT signing key {} ({})", keys.keys.signing_key().kid,
                api::auth::to_string(keys.source));
-  if (!options.rate_limits) spdlog::warn("rate limits are off (--no-rate-limits)");
-  if (!options.cookie_secure) spdlog::warn("session cookies are sent without Secure");
+  if (roles.api && !options.rate_limits) spdlog::warn("rate limits are off (--no-rate-limits)");
+  if (roles.api && !options.cookie_secure) spdlog::warn("session cookies are sent without Secure");
 
   // Owned here and passed by reference; destroyed in reverse order after the server stops.
   infra::metrics_registry metrics;
@@ -122,15 +130,20 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
     store.head_position();
     return std::nullopt;
   });
-  // The read models live beside the events; their projector catches up in the background and
-  // hands committed room updates to the hub through the in-process bus.
+  // The read models live beside the events. With the projector role this process keeps them
+  // current and hands committed room updates to the hubs through the room bus; without it, it
+  // follows the checkpoints that other processes' projectors commit.
   auto room_bus = std::make_shared<infra::in_process_room_bus>();
-  read_models reads(store, open_read_database(store_config), {.metrics = &metrics},
-                    {.rooms = room_bus});
-  reads.start();
+  read_models reads(store, std::move(read_db), {.metrics = &metrics},
+                    {.rooms = roles.projector ? room_bus : nullptr});
+  if (roles.projector) {
+    reads.start();
+  } else {
+    reads.projector().observe();
+  }
   // The refresher exists only when scheduled; a refresh on demand needs none.
   std::optional<projections::analytics::analytics_refresher> refresher;
-  if (serving.analytics_refresh_seconds > 0) {
+  if (roles.projector && serving.analytics_refresh_seconds > 0) {
     refresher.emplace(reads.database(),
                       projections::analytics::refresher_options{
                           .interval = std::chrono::seconds(serving.analytics_refresh_seconds),
@@ -146,9 +159,10 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
                 .allowed_headers = {"Authorization", "Content-Type", "Idempotency-Key", "If-Match",
                                     "X-Request-Id", "X-Requested-With"}}});
   api.install_guards(pipeline);
-  session_janitor janitor(api.tokens());
+  std::optional<session_janitor> janitor;
+  if (roles.api) janitor.emplace(api.tokens());
 
-  if (api.has_no_users()) {
+  if (roles.api && api.has_no_users()) {
     spdlog::warn(
         "no users yet: create the first admin with `realmkit user create --email you@example.com "
         "--role admin --password-stdin` (same --data-dir / --database-url), or seed a demo "
@@ -165,25 +179,31 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   // The hub shares the API's port: /ws upgrades go to it.
   sql_room_log room_log(reads.database());
   crm_room_access room_access(api.queries());
-  realtime::hub hub(*room_bus, room_log, room_access, pool, {.metrics = &metrics});
-  realtime::ws_endpoint ws(
-      hub, api.tokens(),
-      {.allowed_origins = serving.cors_origins, .max_connections = max_connections}, {}, &metrics);
+  std::optional<realtime::hub> hub;
+  std::optional<realtime::ws_endpoint> ws;
+  if (roles.hub) {
+    hub.emplace(*room_bus, room_log, room_access, pool, realtime::hub_options{.metrics = &metrics});
+    ws.emplace(*hub, api.tokens(),
+               realtime::endpoint_options{.allowed_origins = serving.cors_origins,
+                                          .max_connections = max_connections},
+               realtime::session_options{}, &metrics);
+  }
 
   api::server server({.host = serving.host,
                       .port = static_cast<std::uint16_t>(serving.port),
                       .io_threads = serving.io_threads,
                       .max_connections = max_connections},
                      pipeline, pool, metrics);
-  server.add_upgrade_handler("/ws", ws);
+  if (ws) server.add_upgrade_handler("/ws", *ws);
   server.start();
-  spdlog::info("listening on http://{}:{} (roles: all)", serving.host, server.port());
+  spdlog::info("listening on http://{}:{} (roles: {})", serving.host, server.port(),
+               roles.to_string());
 
   int signal = 0;
   sigwait(&signals, &signal);
   spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-  ws.close_all(std::chrono::seconds(2));  // 1001: clients reconnect to another process
-  server.stop();                          // stop accepting, drain in-flight requests
+  if (ws) ws->close_all(std::chrono::seconds(2));  // 1001: clients reconnect to another process
+  server.stop();                                   // stop accepting, drain in-flight requests
   pool.stop();
   if (refresher) refresher->stop();
   reads.stop();       // the projector finishes its batch and stops following the store

@@ -1,10 +1,11 @@
-// `realmkit serve`: every role of RealmKit in this process, on the configured store.
+// `realmkit serve`: the configured roles of RealmKit (all of them by default) in this process.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <vector>
 
+#include "app/cluster_options.hpp"
 #include "infra/store_factory.hpp"
 
 namespace realmkit::app {
@@ -30,6 +31,8 @@ struct serve_options {
   // How often the analytics' materialized views are refreshed when their facts changed
   // (PostgreSQL; SQLite answers from tables the projector keeps current). 0: on demand only.
   int analytics_refresh_seconds = 30;
+  // The roles this process runs and the shared services of the distributed mode.
+  cluster_options cluster;
 };
 
 // Serves until SIGTERM or SIGINT, then drains and returns 0. Throws on a configuration or start

@@ -203,7 +203,11 @@ class projector::runner {
 
   bool wait_for(std::int64_t position, clock::time_point deadline) const {
     std::unique_lock lock(mutex_);
-    return changed_.wait_until(lock, deadline, [&] { return status_.checkpoint >= position; });
+    // Until a live generation exists (another process may not have created it yet) there are
+    // no relations to read, whatever the position.
+    return changed_.wait_until(lock, deadline, [&] {
+      return status_.generation > 0 && status_.checkpoint >= position;
+    });
   }
 
   bool wait_for_rebuild(clock::time_point deadline) const {

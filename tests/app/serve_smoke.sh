@@ -61,6 +61,16 @@ stop_server() {  # SIGTERM, then a clean exit (status 0, "stopped" logged)
 
 "$bin" version | grep -q '^realmkit '
 
+# Role subsets need a store other processes share; the embedded one is refused with the reason.
+if "$bin" serve "${store_args[@]}" --roles api --port 0 2>"$tmp/roles.err"; then
+  echo "--roles api on SQLite was accepted"; exit 1
+fi
+grep -q 'needs PostgreSQL' "$tmp/roles.err" || { echo "no roles refusal: $(cat "$tmp/roles.err")"; exit 1; }
+if "$bin" config "${store_args[@]}" --roles api,nonsense >/dev/null 2>"$tmp/roles.err"; then
+  echo "an unknown role was accepted"; exit 1
+fi
+grep -q "unknown role 'nonsense'" "$tmp/roles.err" || { echo "no unknown-role message"; exit 1; }
+
 # An empty database: the server says how to create the first admin.
 start_server
 grep -q 'no users yet: create the first admin with `realmkit user create' "$tmp/serve.log" ||
@@ -123,6 +133,19 @@ if [[ -n ${REALMKIT_TEST_POSTGRES_URL:-} ]]; then
   if "$bin" serve "${store_args[@]}" --analytics-refresh-seconds -1 2>"$tmp/bad.err"; then
     echo "a negative refresh interval was taken"; exit 1
   fi
+  # A server that may lose acknowledged commits is refused unless declared a throw-away one.
+  if [[ $(psql -tAq "$url" -c "SELECT current_setting('fsync')") == off ]]; then
+    if "$bin" serve "${store_args[@]}" --port 0 2>"$tmp/unsafe.err"; then
+      echo "a PostgreSQL with fsync off was accepted"; exit 1
+    fi
+    grep -q 'fsync is off' "$tmp/unsafe.err" || { echo "no durability refusal: $(cat "$tmp/unsafe.err")"; exit 1; }
+    store_args+=(--unsafe-durability)
+  fi
+  # Every role but the projector's: it follows the checkpoints another process commits.
+  config=$("$bin" config "${store_args[@]}" --roles api,hub,relay --kafka-brokers 127.0.0.1:1 \
+    --redis-url redis://:hunter2@127.0.0.1:1)
+  grep -q '^roles *= api,hub,relay$' <<<"$config" || { echo "config roles: $config"; exit 1; }
+  if grep -q hunter2 <<<"$config"; then echo "config shows the Redis password"; exit 1; fi
   start_server --analytics-refresh-seconds 1 --log-level debug
   grep -q '"store":"ok"' <<<"$response" || { echo "readyz on PostgreSQL: $response"; exit 1; }
   # The projector catches up with the new user's facts; the next round refreshes the views.
