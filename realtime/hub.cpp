@@ -247,6 +247,39 @@ void hub::on_bus(std::span<const infra::room_message> messages) {
   }
 }
 
+void hub::check_rooms() {
+  std::vector<std::pair<std::string, std::uint64_t>> known;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, r] : rooms_) {
+      if (r.last_seq >= 0) known.emplace_back(name, r.id);
+    }
+  }
+  if (known.empty()) return;
+  // One task reads the heads one room after another: a reconnect must not flood the pool.
+  const bool queued = submit([this, known = std::move(known)] {
+    for (const auto& [name, room_id] : known) {
+      room_replay head;
+      try {
+        head = log_.replay(name, std::nullopt, 0);
+      } catch (const std::exception& e) {
+        spdlog::warn("hub: cannot check room {} after a bus outage: {}", name, e.what());
+        continue;
+      }
+      std::lock_guard lock(mutex_);
+      const auto it = rooms_.find(name);
+      if (it == rooms_.end() || it->second.id != room_id) continue;
+      auto& r = it->second;
+      if (r.repairing || r.last_seq < 0 || head.head_seq <= r.last_seq) continue;
+      repair(name, r, head.head_seq);
+    }
+  });
+  if (!queued) {
+    std::lock_guard lock(mutex_);
+    for (auto& [name, r] : rooms_) resync_room(name, r, "the hub is overloaded");
+  }
+}
+
 void hub::offer(const std::string& name, room_state& r, shared_entry e) {
   if (r.last_seq < 0 || r.repairing) {
     if (r.pending.size() >= options_.max_pending)

@@ -77,6 +77,11 @@ class hub final {
   // Forgets every subscription of `s` (its connection closed). Nothing is delivered to it after.
   void leave(const std::shared_ptr<subscriber>& s);
 
+  // The bus may have lost messages (Redis pub/sub reconnected): compares every room's last
+  // delivered seq with the log's head and repairs the rooms that fell behind, so an update
+  // followed by silence is not missed until the room's next one. Returns at once.
+  void check_rooms();
+
   std::size_t rooms() const;
   std::size_t subscriptions() const;
 
