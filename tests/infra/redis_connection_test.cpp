@@ -188,3 +188,14 @@ TEST_CASE("redis connection: AUTH and SELECT from the URL") {
                                                             std::to_string(server.port()))}),
                   rr::redis_error);
 }
+
+TEST_CASE("redis connection: a reply slower than the io timeout is redis_unavailable") {
+  rr::redis_connection c({rr::parse_redis_url(redis_test_url()), std::chrono::milliseconds{1000},
+                          std::chrono::milliseconds{100}});
+  const auto start = std::chrono::steady_clock::now();
+  // BLPOP on a list nobody fills answers after 1 s: past the 100 ms timeout.
+  CHECK_THROWS_AS(c.command({"BLPOP", unique_redis_name("realmkit:test:empty:"), "1"}),
+                  rr::redis_unavailable);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds{900});
+  CHECK(c.broken());
+}

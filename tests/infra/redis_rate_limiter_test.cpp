@@ -181,3 +181,15 @@ TEST_CASE("redis rate limiter: bad options are refused") {
   o = slow_bucket("memcached://localhost", "x", 5);
   CHECK_THROWS_AS(rr::redis_rate_limiter{o}, std::invalid_argument);
 }
+
+TEST_CASE("redis rate limiter: a Redis restart between calls is not an outage") {
+  realmkit::testing::private_redis_server server;
+  rr::redis_rate_limiter limiter(slow_bucket(server.url(), "restart", 3));
+  CHECK(limiter.try_acquire("k").remaining == 2);
+  server.stop();
+  server.start();
+  // The kept connection died with the old server; a new one answers, from an empty Redis.
+  CHECK(limiter.try_acquire("k").remaining == 2);
+  CHECK_FALSE(limiter.degraded());
+  CHECK(limiter.fallback_decisions() == 0);
+}

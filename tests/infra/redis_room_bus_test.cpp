@@ -321,3 +321,38 @@ TEST_CASE("redis room bus: a bad URL or backoff is refused at construction") {
   options.reconnect_backoff_max = 1ms;
   CHECK_THROWS_AS(rr::redis_room_bus{options}, std::invalid_argument);
 }
+
+TEST_CASE("redis room bus: publish reconnects once when Redis restarted since the last publish") {
+  realmkit::testing::private_redis_server server;
+  auto options = bus_options(server.url());
+  options.reconnect_backoff_min = 10ms;
+  options.reconnect_backoff_max = 50ms;
+  rr::redis_room_bus bus(options);
+  collector got;
+  auto sub = bus.subscribe(got.handler());
+  REQUIRE(bus.wait_until_subscribed(5s));
+  const auto room = unique_redis_name("deal:");
+  bus.publish(std::vector{make_message(room, 1)});
+  REQUIRE(got.wait_for(room, 1));
+  server.stop();
+  server.start();
+  REQUIRE(eventually([&] { return bus.subscribed(); }));
+  // The publisher's connection died with the old server: the one retry on a new one succeeds.
+  bus.publish(std::vector{make_message(room, 2)});
+  REQUIRE(got.wait_for(room, 2));
+  CHECK(got.of_room(room).back() == make_message(room, 2));
+}
+
+TEST_CASE("redis room bus: a handler that throws does not stop delivery to the others") {
+  rr::redis_room_bus bus(bus_options(redis_test_url()));
+  collector got;
+  auto failing = bus.subscribe(
+      [](std::span<const room_message>) { throw std::runtime_error("subscriber bug"); });
+  auto sub = bus.subscribe(got.handler());
+  REQUIRE(bus.wait_until_subscribed(5s));
+  const auto room = unique_redis_name("deal:");
+  bus.publish(std::vector{make_message(room, 1)});
+  bus.publish(std::vector{make_message(room, 2)});
+  REQUIRE(got.wait_for(room, 2));
+  CHECK(got.of_room(room).size() == 2);
+}
