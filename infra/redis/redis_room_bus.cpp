@@ -69,9 +69,8 @@ redis_room_bus::~redis_room_bus() {
   if (reader_.joinable()) reader_.join();
 }
 
-redis_connection_options redis_room_bus::connection_options(
-    std::chrono::milliseconds io_timeout) const {
-  return {url_, options_.connect_timeout, io_timeout};
+redis_connection_options redis_room_bus::connection_options() const {
+  return {url_, options_.connect_timeout, options_.io_timeout};
 }
 
 void redis_room_bus::publish(std::span<const room_message> messages) {
@@ -89,7 +88,7 @@ void redis_room_bus::publish(std::span<const room_message> messages) {
     try {
       if (!publisher_ || publisher_->broken()) {
         publisher_.reset();
-        publisher_ = std::make_unique<redis_connection>(connection_options(options_.io_timeout));
+        publisher_ = std::make_unique<redis_connection>(connection_options());
       }
       for (std::size_t i = 0; i < messages.size(); ++i) {
         publisher_->append({"PUBLISH", channels[i], payloads[i]});
@@ -152,10 +151,10 @@ void redis_room_bus::deliver(std::span<const room_message> messages) {
 
 // A pushed reply: ["pmessage", pattern, channel, payload]. Subscription confirmations and other
 // pushes are not messages.
-bool redis_room_bus::handle_push(const redis_reply& reply, std::vector<room_message>& batch) {
+void redis_room_bus::handle_push(const redis_reply& reply, std::vector<room_message>& batch) {
   if (reply.kind != redis_reply::type::array || reply.elements.size() != 4 ||
       reply.elements[0].str != "pmessage") {
-    return false;
+    return;
   }
   const auto& channel = reply.elements[2].str;
   const auto& payload = reply.elements[3].str;
@@ -168,10 +167,9 @@ bool redis_room_bus::handle_push(const redis_reply& reply, std::vector<room_mess
   if (!message) {
     if (malformed_) malformed_->inc();
     spdlog::warn("redis room bus: skipped a malformed message on {}: {}", channel, error);
-    return true;
+    return;
   }
   batch.push_back(std::move(*message));
-  return true;
 }
 
 void redis_room_bus::run_reader() {
@@ -180,7 +178,7 @@ void redis_room_bus::run_reader() {
   bool outage_logged = false;  // one warning per outage, not one per attempt
   while (!stop_) {
     try {
-      redis_connection connection(connection_options(options_.io_timeout));
+      redis_connection connection(connection_options());
       const std::string_view psubscribe[] = {"PSUBSCRIBE", kPattern};
       connection.append(psubscribe);
       // The confirmation may come after the first messages are buffered; wait for it only.

@@ -72,8 +72,8 @@ class redis_room_bus final : public room_bus {
 
   void run_reader();
   void deliver(std::span<const room_message> messages);
-  bool handle_push(const redis_reply& reply, std::vector<room_message>& batch);
-  redis_connection_options connection_options(std::chrono::milliseconds io_timeout) const;
+  void handle_push(const redis_reply& reply, std::vector<room_message>& batch);
+  redis_connection_options connection_options() const;
 
   redis_room_bus_options options_;
   redis_url url_;
