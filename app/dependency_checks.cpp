@@ -5,6 +5,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "infra/kafka/kafka_probe.hpp"
+#include "infra/redis/redis_connection.hpp"
+#include "infra/redis/redis_url.hpp"
+
 namespace realmkit::app {
 
 void check_durability(infra::sql::database& db, bool unsafe_allowed) {
@@ -28,6 +32,27 @@ void check_durability(infra::sql::database& db, bool unsafe_allowed) {
       "PostgreSQL " + unsafe +
       ": a crash could lose events after their commands were acknowledged. Turn it on in "
       "postgresql.conf, or pass --unsafe-durability for a throw-away test server");
+}
+
+void check_redis(const std::string& url) {
+  try {
+    infra::redis::redis_connection c({.url = infra::redis::parse_redis_url(url),
+                                      .connect_timeout = std::chrono::seconds(3),
+                                      .io_timeout = std::chrono::seconds(3)});
+    const auto reply = c.command({"PING"});
+    reply.throw_if_error();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("Redis at " + infra::redis::masked_redis_url(url) +
+                             " cannot be used: " + e.what());
+  }
+}
+
+void check_kafka(const infra::kafka::kafka_settings& settings) {
+  try {
+    infra::kafka::check_brokers(settings);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(e.what());
+  }
 }
 
 }  // namespace realmkit::app

@@ -2,6 +2,9 @@
 // stops it with a clear message instead of failing requests later.
 #pragma once
 
+#include <string>
+
+#include "infra/kafka/kafka_settings.hpp"
 #include "infra/sql/sql_database.hpp"
 
 namespace realmkit::app {
@@ -10,5 +13,13 @@ namespace realmkit::app {
 // synchronous_commit off breaks "acknowledged means durable" (ARCHITECTURE §3 invariant 1).
 // With `unsafe_allowed` it only warns: throw-away test servers run that way for speed.
 void check_durability(infra::sql::database& db, bool unsafe_allowed);
+
+// Connects to Redis and sends PING; throws std::runtime_error naming the (masked) URL and the
+// reason when it does not answer, refuses AUTH, or the URL is malformed.
+void check_redis(const std::string& url);
+
+// Asks the Kafka brokers for metadata; throws std::runtime_error with the reason when none
+// answers.
+void check_kafka(const infra::kafka::kafka_settings& settings);
 
 }  // namespace realmkit::app

@@ -8,6 +8,7 @@
 
 #include "app/config_command.hpp"
 #include "app/demo_seed.hpp"
+#include "app/dev_kafka_command.hpp"
 #include "app/rebuild_command.hpp"
 #include "app/serve_command.hpp"
 #include "app/user_command.hpp"
@@ -192,6 +193,19 @@ int main(int argc, char** argv) {
   bool list_only = false;
   rebuild_cmd->add_flag("--list", list_only, "print the projections' names and exit");
 
+  app::dev_kafka_options dev_kafka;
+  auto* dev_kafka_cmd = app.add_subcommand(
+      "dev-kafka",
+      "run a Kafka cluster for development in this process (in memory, on loopback) and print "
+      "its bootstrap servers, to try the distributed mode on one machine");
+  dev_kafka_cmd->add_option("--brokers", dev_kafka.brokers, "brokers in the cluster")
+      ->check(CLI::Range(1, 9));
+  dev_kafka_cmd->add_option("--topic", dev_kafka.topics, "a topic to create (repeatable)");
+  dev_kafka_cmd->add_option("--partitions", dev_kafka.partitions, "partitions of each topic")
+      ->check(CLI::Range(1, 10'000));
+  std::string dev_kafka_log_level = "warn";
+  dev_kafka_cmd->add_option("--log-level", dev_kafka_log_level, "trace, debug, info, warn, error");
+
   auto* version_cmd = app.add_subcommand("version", "print the version and exit");
 
   try {
@@ -231,6 +245,11 @@ int main(int argc, char** argv) {
       if (rebuilding.projection.empty()) throw app::cli_error("name a projection, or all (--list)");
       setup_logging(options);
       return app::rebuild_projections(options.store, rebuilding, std::cout);
+    }
+    if (*dev_kafka_cmd) {
+      options.log_level = dev_kafka_log_level;
+      setup_logging(options);
+      return app::dev_kafka(dev_kafka);
     }
     if (*version_cmd) {
       std::cout << "realmkit 0.1.0\n";

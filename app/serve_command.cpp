@@ -18,7 +18,11 @@
 #include "app/read_models.hpp"
 #include "app/realtime_services.hpp"
 #include "app/session_stores.hpp"
+#include "infra/kafka/feed_consumer.hpp"
+#include "infra/kafka/outbox_relay.hpp"
+#include "infra/kafka/projector_feed.hpp"
 #include "infra/rate_limit/rate_limit_policy.hpp"
+#include "infra/redis/redis_room_bus.hpp"
 #include "infra/worker_pool.hpp"
 #include "projections/analytics/analytics_refresher.hpp"
 #include "realtime/hub.hpp"
@@ -75,6 +79,37 @@ class session_janitor final {
   std::thread thread_;
 };
 
+// Lets the room bus's reconnect callback reach the hub, which is built later and destroyed
+// earlier than the bus.
+class hub_link final {
+ public:
+  void attach(realtime::hub* hub) {
+    std::lock_guard lock(mutex_);
+    hub_ = hub;
+  }
+  void check_rooms() {
+    std::lock_guard lock(mutex_);
+    if (hub_) hub_->check_rooms();
+  }
+
+ private:
+  std::mutex mutex_;  // guards hub_
+  realtime::hub* hub_ = nullptr;
+};
+
+infra::kafka::kafka_settings kafka_settings(const cluster_options& cluster) {
+  infra::kafka::kafka_settings s;
+  s.brokers = cluster.kafka.brokers;
+  s.topic = cluster.kafka.topic;
+  s.partitions = cluster.kafka.partitions;
+  s.replication_factor = cluster.kafka.replication_factor;
+  for (const auto& p : cluster.kafka.properties) {
+    const auto eq = p.find('=');  // validate() checked there is one
+    s.properties.emplace_back(p.substr(0, eq), p.substr(eq + 1));
+  }
+  return s;
+}
+
 http_api_options api_options(const serve_options& serving) {
   http_api_options o;
   o.trusted_origins = serving.cors_origins;
@@ -112,6 +147,10 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
                raw_store->head_position());
   auto read_db = open_read_database(store_config);
   check_durability(*read_db, cluster.unsafe_durability);
+  // The shared services must answer before this process joins the cluster.
+  const auto kafka = kafka_settings(cluster);
+  if (cluster.distributed_bus()) check_kafka(kafka);
+  if (cluster.shared_redis()) check_redis(cluster.redis_url);
   auto refresh_tokens = open_refresh_token_store(store_config);
   auto keys = resolve_jwt_keys(store_config, serving.jwt_keys);
   // The kid names the key; the secret is never logged.
@@ -130,16 +169,64 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
     store.head_position();
     return std::nullopt;
   });
+  // Room updates reach the hubs through Redis when it is configured (every hub process hears
+  // every projector), else in this process. After a Redis outage the hub checks its rooms
+  // against the room-update log, since pub/sub dropped what was sent meanwhile.
+  hub_link link;
+  std::shared_ptr<infra::room_bus> room_bus;
+  if (cluster.shared_redis()) {
+    room_bus = std::make_shared<infra::redis::redis_room_bus>(infra::redis::redis_room_bus_options{
+        .url = cluster.redis_url, .metrics = &metrics, .on_resubscribed = [&link] {
+          link.check_rooms();
+        }});
+  } else {
+    room_bus = std::make_shared<infra::in_process_room_bus>();
+  }
+  // With Kafka, this process's projectors read the events the projector group consumed from the
+  // topic (in global order, from the feed) instead of following the store directly.
+  std::unique_ptr<infra::sql::database> feed_db;
+  std::optional<infra::kafka::feed_log> feed;
+  std::optional<infra::kafka::feed_consumer> consumer;
+  infra::event_store* projected = &store;
+  if (roles.projector && cluster.distributed_bus()) {
+    feed_db = open_read_database(store_config);
+    feed.emplace(store, *feed_db);
+    consumer.emplace(*feed_db,
+                     infra::kafka::feed_consumer_options{.settings = kafka,
+                                                         .group = cluster.kafka.group,
+                                                         .metrics = &metrics,
+                                                         .on_commit = [&feed] { feed->notify(); }});
+    projected = &*feed;
+    ready.add("kafka",
+              [&consumer]() -> std::optional<std::string> { return consumer->status().error; });
+  }
   // The read models live beside the events. With the projector role this process keeps them
   // current and hands committed room updates to the hubs through the room bus; without it, it
   // follows the checkpoints that other processes' projectors commit.
-  auto room_bus = std::make_shared<infra::in_process_room_bus>();
-  read_models reads(store, std::move(read_db), {.metrics = &metrics},
+  read_models reads(*projected, std::move(read_db), {.metrics = &metrics},
                     {.rooms = roles.projector ? room_bus : nullptr});
+  if (consumer) consumer->start();
   if (roles.projector) {
     reads.start();
   } else {
     reads.projector().observe();
+  }
+  // The relay produces the store's events to Kafka; one process at a time is active.
+  std::unique_ptr<infra::sql::database> relay_db;
+  std::optional<infra::kafka::outbox_relay> relay;
+  if (roles.relay && cluster.distributed_bus()) {
+    relay_db = open_read_database(store_config);
+    relay.emplace(store, *relay_db,
+                  infra::kafka::outbox_relay_options{.kafka = kafka, .metrics = &metrics});
+    relay->start();
+  } else if (roles.relay && postgres) {
+    spdlog::info("relay: no Kafka brokers configured, nothing to relay");
+  }
+  if (cluster.shared_redis()) {
+    ready.add("redis", [url = cluster.redis_url]() -> std::optional<std::string> {
+      check_redis(url);
+      return std::nullopt;
+    });
   }
   // The refresher exists only when scheduled; a refresh on demand needs none.
   std::optional<projections::analytics::analytics_refresher> refresher;
@@ -183,6 +270,7 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   std::optional<realtime::ws_endpoint> ws;
   if (roles.hub) {
     hub.emplace(*room_bus, room_log, room_access, pool, realtime::hub_options{.metrics = &metrics});
+    link.attach(&*hub);
     ws.emplace(*hub, api.tokens(),
                realtime::endpoint_options{.allowed_origins = serving.cors_origins,
                                           .max_connections = max_connections},
@@ -204,10 +292,13 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   if (ws) ws->close_all(std::chrono::seconds(2));  // 1001: clients reconnect to another process
   server.stop();                                   // stop accepting, drain in-flight requests
+  link.attach(nullptr);
   pool.stop();
+  if (relay) relay->stop();  // its last acknowledged position is checkpointed
   if (refresher) refresher->stop();
-  reads.stop();       // the projector finishes its batch and stops following the store
-  raw_store.reset();  // completes in-flight appends and closes the database cleanly
+  reads.stop();                    // the projector finishes its batch and stops following the store
+  if (consumer) consumer->stop();  // leaves the group: its partitions go to the others
+  raw_store.reset();               // completes in-flight appends and closes the database cleanly
   spdlog::info("stopped");
   return 0;
 }

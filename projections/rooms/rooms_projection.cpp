@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
 
 #include <set>
 #include <unordered_map>
@@ -210,7 +211,16 @@ class rooms_writer final : public projection_writer {
 
   void committed() override {
     if (outbox_.empty()) return;
-    if (const auto& bus = owner_.options().bus) bus->publish(outbox_);
+    if (const auto& bus = owner_.options().bus) {
+      // The batch is committed, and the log holds its messages: a bus that is down (Redis) costs
+      // the hubs a repair from the log, never the projection a retry.
+      try {
+        bus->publish(outbox_);
+      } catch (const std::exception& e) {
+        spdlog::warn("rooms: {} room messages were not published (hubs repair from the log): {}",
+                     outbox_.size(), e.what());
+      }
+    }
     outbox_.clear();
   }
 
