@@ -361,11 +361,11 @@ class outbox_relay::impl {
   }
 
   void run_active(sql::session& session) {
+    auto p = make_producer();
     if (options_.create_topic && !topic_checked_) {
-      ensure_topic(make_producer()->handle.get());
+      ensure_topic(p->handle.get());
       topic_checked_ = true;
     }
-    auto p = make_producer();
     p->tracker.acknowledged = checkpoint_.load();
     std::int64_t read_from = p->tracker.acknowledged;
     auto last_write = clock::now();
