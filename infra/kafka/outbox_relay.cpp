@@ -250,6 +250,12 @@ class outbox_relay::impl {
     p->handle.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), reason, sizeof reason));
     if (!p->handle) throw kafka_error(std::string("cannot create the Kafka producer: ") + reason);
     conf.release();  // rd_kafka_new took it
+    // Before the topic handle: its first metadata request would auto-create a missing topic with
+    // the broker's default partition count.
+    if (options_.create_topic && !topic_checked_) {
+      ensure_topic(p->handle.get());
+      topic_checked_ = true;
+    }
     p->topic.reset(rd_kafka_topic_new(p->handle.get(), options_.kafka.topic.c_str(), nullptr));
     if (!p->topic) {
       throw kafka_error("cannot create the topic handle " + options_.kafka.topic + ": " +
@@ -362,10 +368,6 @@ class outbox_relay::impl {
 
   void run_active(sql::session& session) {
     auto p = make_producer();
-    if (options_.create_topic && !topic_checked_) {
-      ensure_topic(p->handle.get());
-      topic_checked_ = true;
-    }
     p->tracker.acknowledged = checkpoint_.load();
     std::int64_t read_from = p->tracker.acknowledged;
     auto last_write = clock::now();

@@ -189,6 +189,23 @@ TEST_SUITE("kafka") {
     CHECK(relay.status().state == relay_state::stopped);
   }
 
+  // The mock brokers never answer CreateTopics (a real cluster does), so this pins the fallback:
+  // a bounded wait, then the cluster's auto-creation, and every event still delivered.
+  TEST_CASE("kafka relay with a missing topic waits a bounded time for CreateTopics and delivers") {
+    relay_fixture f;
+    f.topic = "realmkit.created";  // not created by the fixture
+    f.append(4, 5);
+    auto options = f.options();
+    options.kafka.partitions = 5;
+    options.topic_create_timeout = 500ms;
+    outbox_relay relay(*f.store, *f.db, options);
+    relay.start();
+    REQUIRE(reaches(relay, 20));
+    CHECK(testing::kafka::topic_partition_count(f.cluster.bootstrap_servers(), f.topic) > 0);
+    CHECK(f.check_topic() == 0);
+    CHECK(relay.status().producer_restarts == 0);
+  }
+
   TEST_CASE("kafka relay checkpoint covers only acknowledged events while a broker is down") {
     relay_fixture f;
     for (int p = 0; p < kPartitions; ++p) f.cluster.set_partition_leader(f.topic, p, 1);

@@ -37,11 +37,18 @@ std::string header(const rd_kafka_message_t* m, const char* name) {
   return std::string(static_cast<const char*>(value), size);
 }
 
-}  // namespace
+int partition_count(rd_kafka_t* rk, const std::string& topic) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  REQUIRE(rd_kafka_metadata(rk, 1, nullptr, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  int partitions = 0;
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    if (topic == metadata->topics[i].topic) partitions = metadata->topics[i].partition_cnt;
+  }
+  rd_kafka_metadata_destroy(metadata);
+  return partitions;
+}
 
-std::vector<kafka_record> read_topic(const std::string& brokers, const std::string& topic,
-                                     std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+std::unique_ptr<rd_kafka_t, handle_deleter> make_consumer(const std::string& brokers) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   set(conf, "bootstrap.servers", brokers);
   set(conf, "group.id", "realmkit-test-reader");
@@ -51,14 +58,20 @@ std::vector<kafka_record> read_topic(const std::string& brokers, const std::stri
   std::unique_ptr<rd_kafka_t, handle_deleter> rk(
       rd_kafka_new(RD_KAFKA_CONSUMER, conf, reason, sizeof reason));
   REQUIRE_MESSAGE(rk, reason);
+  return rk;
+}
 
-  const rd_kafka_metadata_t* metadata = nullptr;
-  REQUIRE(rd_kafka_metadata(rk.get(), 1, nullptr, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR);
-  int partitions = 0;
-  for (int i = 0; i < metadata->topic_cnt; ++i) {
-    if (topic == metadata->topics[i].topic) partitions = metadata->topics[i].partition_cnt;
-  }
-  rd_kafka_metadata_destroy(metadata);
+}  // namespace
+
+int topic_partition_count(const std::string& brokers, const std::string& topic) {
+  return partition_count(make_consumer(brokers).get(), topic);
+}
+
+std::vector<kafka_record> read_topic(const std::string& brokers, const std::string& topic,
+                                     std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto rk = make_consumer(brokers);
+  const int partitions = partition_count(rk.get(), topic);
   REQUIRE_MESSAGE(partitions > 0, "topic " << topic << " not found");
 
   std::map<std::int32_t, std::int64_t> high;  // partition → high watermark

@@ -25,6 +25,9 @@ struct kafka_record {
 std::vector<kafka_record> read_topic(const std::string& brokers, const std::string& topic,
                                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+// The topic's partition count as the cluster reports it; 0 when the cluster does not list it.
+int topic_partition_count(const std::string& brokers, const std::string& topic);
+
 // Polls `condition` every few milliseconds until it holds (true) or `timeout` passes (false).
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
