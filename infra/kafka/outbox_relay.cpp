@@ -261,6 +261,7 @@ class outbox_relay::impl {
       throw kafka_error("cannot create the topic handle " + options_.kafka.topic + ": " +
                         rd_kafka_err2str(rd_kafka_last_error()));
     }
+    if (options_.on_producer) options_.on_producer(p->handle.get());
     return p;
   }
 

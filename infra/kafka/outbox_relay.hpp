@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,6 +16,8 @@
 #include "infra/kafka/kafka_settings.hpp"
 #include "infra/metrics.hpp"
 #include "infra/sql/sql_database.hpp"
+
+struct rd_kafka_s;  // rd_kafka_t
 
 namespace realmkit::infra::kafka {
 
@@ -63,6 +66,9 @@ struct outbox_relay_options {
   std::chrono::milliseconds topic_create_timeout{10'000};
   // Nullable: relay metrics labelled relay=<name>.
   metrics_registry* metrics = nullptr;
+  // Tests: runs on the relay's thread with each new producer's handle (valid until the relay
+  // replaces that producer), e.g. to inject a fatal error with rd_kafka_test_fatal_error.
+  std::function<void(rd_kafka_s*)> on_producer;
 };
 
 // Duplicates are possible after a takeover or a producer restart (events after the checkpoint are

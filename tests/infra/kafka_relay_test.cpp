@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
@@ -325,6 +326,38 @@ TEST_SUITE("kafka") {
     CHECK(s.delivery_failures == 0);
     CHECK(s.producer_restarts == 0);
     CHECK(f.check_topic() == 0);
+  }
+
+  TEST_CASE("kafka a fatal producer error replaces the producer and resumes from the checkpoint") {
+    relay_fixture f;
+    f.append(10, 10);
+    std::atomic<rd_kafka_t*> producer{nullptr};
+    std::atomic<int> producers{0};
+    auto options = f.options();
+    options.on_producer = [&](rd_kafka_t* rk) {
+      producer = rk;
+      ++producers;
+    };
+    outbox_relay relay(*f.store, *f.db, options);
+    relay.start();
+    REQUIRE(reaches(relay, 100));
+    REQUIRE(producers == 1);
+
+    // What librdkafka raises when the idempotent producer's guarantees cannot hold any more.
+    REQUIRE(rd_kafka_test_fatal_error(producer.load(),
+                                      RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                      "injected") == RD_KAFKA_RESP_ERR_NO_ERROR);
+    REQUIRE(wait_until([&] { return relay.status().producer_restarts == 1; }, 5s));
+    f.append(10, 10);
+    REQUIRE(reaches(relay, 200));
+    const auto s = relay.status();
+    CHECK(producers == 2);
+    CHECK(s.producer_restarts == 1);
+    CHECK(s.last_error.find("fatal producer error") != std::string::npos);
+    CHECK(s.last_error.find("injected") != std::string::npos);
+    CHECK(s.state == relay_state::active);
+    CHECK(f.checkpoint_row() == 200);
+    f.check_topic();  // duplicates allowed after the restart; loss and disorder are not
   }
 
   TEST_CASE("kafka a failed delivery replaces the producer and resumes from the checkpoint") {
