@@ -35,6 +35,9 @@ struct principal {
   std::optional<std::string> team_id;
   std::string token_id;  // the access token's jti, for logs and audit metadata
   timestamp expires_at{};
+  // The session (refresh token family) the token belongs to; absent for tokens issued before
+  // access tokens named their session.
+  std::optional<std::string> session_id;
 
   bool operator==(const principal&) const = default;
 };

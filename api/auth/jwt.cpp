@@ -169,6 +169,10 @@ jwt_verify_result read_claims(const rapidjson::Value& payload) {
     if (!team->value.IsString()) return fail(jwt_error::bad_claim_type, "team is not a string");
     c.team_id = std::string(view(team->value));
   }
+  c.session_id = string_claim(payload, "sid", ok);
+  if (!ok) return fail(jwt_error::bad_claim_type, "sid is not a string");
+  // An empty sid would escape the session's revocation: no issuer of ours writes one.
+  if (c.session_id && c.session_id->empty()) return fail(jwt_error::bad_claim_type, "sid is empty");
   return result;
 }
 
@@ -304,6 +308,10 @@ std::string_view to_string(jwt_error error) {
       return "wrong_issuer";
     case jwt_error::wrong_audience:
       return "wrong_audience";
+    case jwt_error::revoked:
+      return "revoked";
+    case jwt_error::revocation_unknown:
+      return "revocation_unknown";
   }
   return "unknown";
 }
@@ -368,6 +376,10 @@ std::string sign_jwt(const jwt_claims& claims, const jwt_key& key) {
     if (claims.team_id) {
       w.Key("team");
       w.String(*claims.team_id);
+    }
+    if (claims.session_id) {
+      w.Key("sid");
+      w.String(*claims.session_id);
     }
     w.EndObject();
   }

@@ -62,6 +62,9 @@ struct jwt_claims {
   std::string token_id;                    // jti
   domain::user_role role = domain::user_role::sales_rep;  // role
   std::optional<std::string> team_id;                     // team (absent or null: no team)
+  // sid: the session (refresh token family) the token was issued for, so a logout can revoke it.
+  // Absent in tokens issued before sessions were named; they stay valid until they expire.
+  std::optional<std::string> session_id;
 
   bool operator==(const jwt_claims&) const = default;
 };
@@ -98,6 +101,9 @@ enum class jwt_error {
   issued_in_future,  // iat in the future (beyond the leeway)
   wrong_issuer,
   wrong_audience,
+  // Set by token_service::authenticate after the token verified, never by the verifier:
+  revoked,             // the session was logged out or the user's tokens were revoked
+  revocation_unknown,  // the revocation list could not be asked (the token may well be fine)
 };
 
 // A stable snake_case name, for logs and metrics (never sent to clients: they get one answer).

@@ -12,13 +12,16 @@
 #include "api/auth/auth_types.hpp"
 #include "api/auth/jwt.hpp"
 #include "api/auth/refresh_token_store.hpp"
+#include "api/auth/revocation_list.hpp"
 
 namespace realmkit::api::auth {
 
 struct token_options {
   std::string issuer = "realmkit";
   std::string audience = "realmkit-api";
-  // Access tokens cannot be revoked (they are checked without a store), so they live briefly.
+  // Access tokens are checked without the refresh token store, and with no revocation list (or
+  // while it is unreachable when a session ends) nothing refuses them before they expire: they
+  // live briefly.
   std::chrono::seconds access_ttl = std::chrono::minutes{15};
   std::chrono::seconds leeway{30};
   // A refresh token unused this long expires: an idle session ends.
@@ -57,18 +60,24 @@ struct authentication {
   principal who;       // when ok()
 
   bool ok() const { return error == jwt_error::none; }
+  // The token verified but the revocation list could not say whether it was revoked: refused,
+  // though not as a bad token (the caller answers 503, not 401).
+  bool unavailable() const { return error == jwt_error::revocation_unknown; }
 };
 
 // The current facts about a user at refresh time (role and team may have changed since login);
 // nullopt when the user is gone or deactivated.
 using subject_lookup = std::function<std::optional<subject>(std::string_view user_id)>;
 
-// Thread safe when its store is (all stores are).
+// Thread safe when its store and revocation list are (all are).
 class token_service {
  public:
   // Throws std::invalid_argument for a bad key set or options (non-positive lifetimes, a refresh
   // lifetime longer than the session, a leeway outside 0-300 s, an empty issuer or audience).
-  token_service(jwt_keyset keys, token_options options, refresh_token_store& store, clock_fn clock);
+  // `revocations` (nullable, must outlive this) is shared by every API process: sessions ended
+  // here are refused there too, before their access tokens expire.
+  token_service(jwt_keyset keys, token_options options, refresh_token_store& store, clock_fn clock,
+                revocation_list* revocations = nullptr);
 
   // After a successful login: an access token and the first refresh token of a new session.
   token_pair issue(const subject& who);
@@ -77,15 +86,20 @@ class token_service {
   // token presented twice revokes the session (theft detection).
   refresh_result refresh(std::string_view refresh_token, const subject_lookup& current);
 
-  // Verifies an access token (jwt_verifier::verify) into the request's principal.
+  // Verifies an access token (jwt_verifier::verify) into the request's principal, then asks the
+  // revocation list, when there is one: jwt_error::revoked for a logged-out session or a revoked
+  // user, jwt_error::revocation_unknown when the list cannot answer.
   authentication authenticate(std::string_view access_token) const;
 
   // Ends the session the refresh token belongs to (any token of it, even a rotated one). False
-  // when the token is unknown. Access tokens already issued stay valid until they expire (at
-  // most access_ttl).
+  // when the token is unknown. Its access tokens are refused by every process sharing the
+  // revocation list; without one, or when it cannot store the revocation (logged as a warning;
+  // the session still ends), they stay valid until they expire (at most access_ttl).
   bool logout(std::string_view refresh_token);
 
-  // Ends every session of the user (password change, deactivation, role change by an admin).
+  // Ends every session of the user (password change, deactivation, role change by an admin), and
+  // revokes the user's access tokens issued until now as logout does (same degraded mode). A
+  // login within the same second as the revocation is refused too: the user logs in again.
   std::size_t revoke_user(std::string_view user_id);
 
   // Forgets sessions that ended before now - `keep` (kept a while for reuse reports).
@@ -95,12 +109,16 @@ class token_service {
 
  private:
   std::optional<std::string> hash_of(std::string_view refresh_token) const;
-  std::string access_token_for(const subject& who, timestamp now) const;
+  std::string access_token_for(const subject& who, timestamp now,
+                               const std::string& family_id) const;
+  // How long a revocation must be kept: until every token it refuses has expired.
+  std::chrono::seconds revocation_ttl() const;
 
   token_options options_;
   jwt_verifier verifier_;
   refresh_token_store& store_;
   clock_fn clock_;
+  revocation_list* revocations_;
 };
 
 }  // namespace realmkit::api::auth

@@ -401,7 +401,8 @@ TEST_CASE("every refusal has its own reason, and each is exercised above") {
     CHECK_FALSE(result.detail.empty());
     names.insert(to_string(expected));
   }
-  // Every value of the enum but `none` (the last is wrong_audience).
+  // Every value the verifier can produce (all but `none`, up to wrong_audience; the values after
+  // it come from the token service's revocation check).
   CHECK(examples.size() == static_cast<std::size_t>(jwt_error::wrong_audience));
   CHECK(names.size() == examples.size());
   CHECK(names.count("unknown") == 0);
