@@ -47,9 +47,9 @@ void check_redis(const std::string& url) {
   }
 }
 
-void check_kafka(const infra::kafka::kafka_settings& settings) {
+void check_kafka(const infra::kafka::kafka_settings& settings, std::chrono::milliseconds timeout) {
   try {
-    infra::kafka::check_brokers(settings);
+    infra::kafka::check_brokers(settings, timeout);
   } catch (const std::exception& e) {
     throw std::runtime_error(e.what());
   }

@@ -2,6 +2,7 @@
 // stops it with a clear message instead of failing requests later.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "infra/kafka/kafka_settings.hpp"
@@ -20,6 +21,7 @@ void check_redis(const std::string& url);
 
 // Asks the Kafka brokers for metadata; throws std::runtime_error with the reason when none
 // answers.
-void check_kafka(const infra::kafka::kafka_settings& settings);
+void check_kafka(const infra::kafka::kafka_settings& settings,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 }  // namespace realmkit::app

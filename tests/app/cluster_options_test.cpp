@@ -6,7 +6,11 @@
 #include <sstream>
 
 #include "app/config_command.hpp"
+#include "app/dependency_checks.hpp"
 #include "app/user_command.hpp"
+#include "infra/kafka/mock_cluster.hpp"
+#include "infra/sql/sql_database.hpp"
+#include "tests/infra/postgres_test_support.hpp"
 
 namespace realmkit::testing {
 
@@ -88,6 +92,40 @@ TEST_CASE("config: the effective configuration never shows a secret") {
         std::string::npos);
   CHECK(text.find("redis.url                       = redis://:***@cache:6380/1\n") !=
         std::string::npos);
+}
+
+TEST_CASE("start-up checks: unreachable services are named, reachable ones pass") {
+  CHECK_THROWS_WITH_AS(app::check_redis("redis://:pw@127.0.0.1:1"),
+                       doctest::Contains("Redis at redis://:***@127.0.0.1:1 cannot be used"),
+                       std::runtime_error);
+  CHECK_THROWS_AS(app::check_redis("redis://127.0.0.1:notaport"), std::runtime_error);
+  const char* redis = std::getenv("REALMKIT_TEST_REDIS_URL");
+  REQUIRE_MESSAGE(redis, "REALMKIT_TEST_REDIS_URL is not set (scripts/test starts a server)");
+  CHECK_NOTHROW(app::check_redis(redis));
+
+  infra::kafka::kafka_settings nowhere;
+  nowhere.brokers = "127.0.0.1:1";
+  CHECK_THROWS_WITH_AS(app::check_kafka(nowhere, std::chrono::milliseconds(500)),
+                       doctest::Contains("Kafka at 127.0.0.1:1 did not answer"),
+                       std::runtime_error);
+  infra::kafka::mock_cluster cluster(1);
+  infra::kafka::kafka_settings mock;
+  mock.brokers = cluster.bootstrap_servers();
+  CHECK_NOTHROW(app::check_kafka(mock));
+}
+
+TEST_CASE("start-up checks: a PostgreSQL that may lose acknowledged commits is refused") {
+  auto db = infra::sql::open_postgres_database({.url = postgres_test_url()});
+  auto session = db->open_session();
+  const auto fsync = session->query("SELECT current_setting('fsync')").at(0).text(0);
+  const auto commit = session->query("SELECT current_setting('synchronous_commit')").at(0).text(0);
+  if (fsync == "off" || commit == "off") {
+    CHECK_THROWS_WITH_AS(app::check_durability(*db, false),
+                         doctest::Contains("--unsafe-durability"), std::runtime_error);
+    CHECK_NOTHROW(app::check_durability(*db, true));
+  } else {
+    CHECK_NOTHROW(app::check_durability(*db, false));
+  }
 }
 
 }  // namespace realmkit::testing
