@@ -33,6 +33,11 @@ namespace {
 struct settings {
   std::string host = "127.0.0.1";
   std::string port = "8080";
+  // Distributed mode: commands go to the API processes and clients to the hubs, round-robin
+  // (empty: both at --port).
+  std::vector<std::string> api_ports;
+  std::vector<std::string> hub_ports;
+  std::string benchmark = "fanout";
   std::string email;
   std::string password;
   int server_pid = 0;  // for its memory per connection
@@ -52,6 +57,17 @@ struct board {
   std::vector<std::string> deals;
   std::vector<std::int64_t> versions;
 };
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  while (from <= text.size()) {
+    const auto comma = std::min(text.find(',', from), text.size());
+    if (comma > from) out.push_back(text.substr(from, comma - from));
+    from = comma + 1;
+  }
+  return out;
+}
 
 long rss_kib(int pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -200,10 +216,10 @@ class client : public std::enable_shared_from_this<client> {
 };
 
 // Starts a thread's clients a few hundred at a time: each one that is through its handshake lets
-// the next one begin.
+// the next one begin. Clients are spread over the hubs round-robin.
 class launcher {
  public:
-  explicit launcher(tcp::endpoint at) : at_(at) {}
+  explicit launcher(std::vector<tcp::endpoint> at) : at_(std::move(at)) {}
   void add(std::shared_ptr<client> c) { pending_.push_back(std::move(c)); }
   void start(std::size_t in_flight) {
     for (std::size_t i = 0; i < in_flight; ++i) next();
@@ -212,10 +228,11 @@ class launcher {
  private:
   void next() {
     if (started_ >= pending_.size()) return;
-    pending_[started_++]->start(at_, [this] { next(); });
+    const auto& at = at_[started_ % at_.size()];
+    pending_[started_++]->start(at, [this] { next(); });
   }
 
-  tcp::endpoint at_;
+  std::vector<tcp::endpoint> at_;
   std::vector<std::shared_ptr<client>> pending_;
   std::size_t started_ = 0;
 };
@@ -362,6 +379,12 @@ int main(int argc, char** argv) {
       };
       if (a == "--port")
         s.port = next();
+      else if (a == "--api-ports")
+        s.api_ports = split_list(next());
+      else if (a == "--hub-ports")
+        s.hub_ports = split_list(next());
+      else if (a == "--name")
+        s.benchmark = next();
       else if (a == "--email")
         s.email = next();
       else if (a == "--password")
@@ -384,9 +407,21 @@ int main(int argc, char** argv) {
         throw std::runtime_error("unknown argument " + a);
     }
 
+    if (s.api_ports.empty()) s.api_ports = {s.port};
+    if (s.hub_ports.empty()) s.hub_ports = {s.port};
+    auto endpoints = [&s](const std::vector<std::string>& ports) {
+      std::vector<tcp::endpoint> out;
+      for (const auto& p : ports) {
+        out.emplace_back(net::ip::make_address(s.host), static_cast<unsigned short>(std::stoi(p)));
+      }
+      return out;
+    };
+    const auto api_at = endpoints(s.api_ports);
+    const auto hub_at = endpoints(s.hub_ports);
+
     // Set-up over HTTP: a pipeline per room with its deals.
     net::io_context setup_io;
-    sync_client http_client(setup_io, s.host, s.port);
+    sync_client http_client(setup_io, s.host, s.api_ports.front());
     const auto login = http_client.expect(
         http::verb::post, "/api/auth/login",
         R"({"email":)" + json_string(s.email) + R"(,"password":)" + json_string(s.password) + "}",
@@ -420,8 +455,6 @@ int main(int argc, char** argv) {
 
     // The clients, on two threads of their own.
     const auto before_kib = s.server_pid ? rss_kib(s.server_pid) : 0;
-    const tcp::endpoint at(net::ip::make_address(s.host),
-                           static_cast<unsigned short>(std::stoi(s.port)));
     send_times sent;
     std::atomic<bool> recording{false};
     std::atomic<int> subscribed{0};
@@ -432,7 +465,7 @@ int main(int argc, char** argv) {
     for (int t = 0; t < kThreads; ++t) ios.push_back(std::make_unique<net::io_context>());
     const auto connect_started = clock_type::now();
     std::vector<std::unique_ptr<launcher>> launchers;
-    for (int t = 0; t < kThreads; ++t) launchers.push_back(std::make_unique<launcher>(at));
+    for (int t = 0; t < kThreads; ++t) launchers.push_back(std::make_unique<launcher>(hub_at));
     for (int i = 0; i < s.clients; ++i) {
       const auto t = static_cast<std::size_t>(i % kThreads);
       auto c = std::make_shared<client>(
@@ -473,7 +506,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < s.command_connections; ++i) {
       commanders.push_back(std::make_shared<commander>(command_io, s, token, boards, sent,
                                                        static_cast<std::size_t>(i)));
-      commanders.back()->start(at, until);
+      commanders.back()->start(api_at[static_cast<std::size_t>(i) % api_at.size()], until);
     }
     command_io.run();
     // Let the last updates arrive.
@@ -511,7 +544,11 @@ int main(int argc, char** argv) {
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
     w.StartObject();
     w.Key("benchmark");
-    w.String("fanout");
+    w.String(s.benchmark.c_str());
+    w.Key("api_processes");
+    w.Uint64(api_at.size());
+    w.Key("hub_processes");
+    w.Uint64(hub_at.size());
     w.Key("clients_requested");
     w.Int(s.clients);
     w.Key("clients_held");
