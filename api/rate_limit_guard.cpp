@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#include <stdexcept>
 
 #include "api/auth_guard.hpp"
 #include "api/error_mapping.hpp"
@@ -13,9 +14,21 @@ namespace {
 
 namespace rl = infra::rate_limit;
 
-rl::token_bucket_limiter_options limiter(const rl::token_bucket_config& bucket,
-                                         const rate_limit_options& o) {
-  return {bucket, o.max_keys, 16, o.clock};
+std::unique_ptr<rl::rate_limiter> build_limiter(std::string_view name,
+                                                const rl::token_bucket_config& bucket,
+                                                const rate_limit_options& o) {
+  // Checked here too, so a bad policy is refused at start-up whatever limiter it goes to.
+  bucket.validate();
+  if (!o.make_limiter) {
+    return std::make_unique<rl::token_bucket_limiter>(
+        rl::token_bucket_limiter_options{bucket, o.max_keys, 16, o.clock});
+  }
+  auto limiter = o.make_limiter(name, bucket);
+  if (!limiter) {
+    throw std::invalid_argument("rate limits: no limiter for the bucket \"" + std::string(name) +
+                                "\"");
+  }
+  return limiter;
 }
 
 }  // namespace
@@ -41,9 +54,9 @@ std::string address_key(std::string_view remote_address) {
 
 rate_limit_guard::rate_limit_guard(rate_limit_options options)
     : options_(std::move(options)),
-      per_address_(limiter(options_.policy.per_address, options_)),
-      login_per_address_(limiter(options_.policy.login_per_address, options_)),
-      per_user_(limiter(options_.policy.per_user, options_)) {
+      per_address_(build_limiter(kAddressBucket, options_.policy.per_address, options_)),
+      login_per_address_(build_limiter(kLoginBucket, options_.policy.login_per_address, options_)),
+      per_user_(build_limiter(kUserBucket, options_.policy.per_user, options_)) {
   if (options_.metrics) {
     auto counter = [&](const char* bucket) {
       return &options_.metrics->counter_for(
@@ -71,10 +84,10 @@ std::optional<http_response> rate_limit_guard::check_address(const route& r,
   if (options_.exempt_routes.contains(r.name)) return std::nullopt;
   const auto key = address_key(request.remote_address);
   if (options_.strict_routes.contains(r.name)) {
-    const auto strict = login_per_address_.try_acquire(key);
+    const auto strict = login_per_address_->try_acquire(key);
     if (!strict.allowed) return refuse(request, "login_per_address", strict, limited_login_);
   }
-  const auto decision = per_address_.try_acquire(key);
+  const auto decision = per_address_->try_acquire(key);
   if (!decision.allowed) return refuse(request, "per_address", decision, limited_address_);
   return std::nullopt;
 }
@@ -84,7 +97,7 @@ std::optional<http_response> rate_limit_guard::check_user(const route& r,
   if (options_.exempt_routes.contains(r.name)) return std::nullopt;
   const auto* who = principal_of(request);
   if (!who) return std::nullopt;
-  const auto decision = per_user_.try_acquire(who->user_id);
+  const auto decision = per_user_->try_acquire(who->user_id);
   if (!decision.allowed) return refuse(request, "per_user", decision, limited_user_);
   return std::nullopt;
 }

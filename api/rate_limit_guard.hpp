@@ -2,6 +2,7 @@
 // one for the login and refresh routes) and per authenticated user; 429 problem with Retry-After.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -12,9 +13,19 @@
 #include "infra/metrics.hpp"
 #include "infra/rate_limit/rate_limit_policy.hpp"
 #include "infra/rate_limit/rate_limiter.hpp"
+#include "infra/rate_limit/token_bucket.hpp"
 #include "infra/rate_limit/token_bucket_limiter.hpp"
 
 namespace realmkit::api {
+
+// Builds the limiter of one bucket: its name ("address", "login" or "user") and its config.
+using limiter_factory = std::function<std::unique_ptr<infra::rate_limit::rate_limiter>(
+    std::string_view bucket_name, const infra::rate_limit::token_bucket_config& bucket)>;
+
+// The names the guard asks limiter_factory for.
+inline constexpr std::string_view kAddressBucket = "address";
+inline constexpr std::string_view kLoginBucket = "login";
+inline constexpr std::string_view kUserBucket = "user";
 
 struct rate_limit_options {
   infra::rate_limit::rate_limit_policy policy;
@@ -22,9 +33,14 @@ struct rate_limit_options {
   std::set<std::string, std::less<>> strict_routes{"auth.login", "auth.refresh"};
   // Routes no bucket applies to: probes of load balancers and scrapers must never be refused.
   std::set<std::string, std::less<>> exempt_routes{"ops.healthz", "ops.readyz", "ops.metrics"};
-  std::size_t max_keys = 100'000;              // per bucket kind
-  infra::rate_limit::steady_clock_fn clock;    // steady_clock::now when empty; tests inject a fake
+  // The in-process buckets' key bound and time source (steady_clock::now when empty; tests
+  // inject a fake); a limiter from make_limiter has its own.
+  std::size_t max_keys = 100'000;  // per bucket kind
+  infra::rate_limit::steady_clock_fn clock;
   infra::metrics_registry* metrics = nullptr;  // realmkit_rate_limited_total{bucket} when set
+  // Empty: in-process token buckets, so each process limits on its own. The distributed mode
+  // passes limiters kept in Redis, so a limit holds across every API process.
+  limiter_factory make_limiter;
 };
 
 // The key a client address is limited under: the IPv4 address itself, the /64 prefix of an IPv6
@@ -36,7 +52,7 @@ std::string address_key(std::string_view remote_address);
 // Thread safe.
 class rate_limit_guard final {
  public:
-  // Throws std::invalid_argument for an invalid bucket.
+  // Throws std::invalid_argument for an invalid bucket or a factory that returns no limiter.
   explicit rate_limit_guard(rate_limit_options options);
   ~rate_limit_guard();
   rate_limit_guard(const rate_limit_guard&) = delete;
@@ -57,9 +73,9 @@ class rate_limit_guard final {
                                       infra::counter* counter) const;
 
   rate_limit_options options_;
-  infra::rate_limit::token_bucket_limiter per_address_;
-  infra::rate_limit::token_bucket_limiter login_per_address_;
-  infra::rate_limit::token_bucket_limiter per_user_;
+  std::unique_ptr<infra::rate_limit::rate_limiter> per_address_;
+  std::unique_ptr<infra::rate_limit::rate_limiter> login_per_address_;
+  std::unique_ptr<infra::rate_limit::rate_limiter> per_user_;
   infra::counter* limited_address_ = nullptr;
   infra::counter* limited_login_ = nullptr;
   infra::counter* limited_user_ = nullptr;
