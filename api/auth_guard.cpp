@@ -49,7 +49,7 @@ class authentication_guard {
       add(kMalformedHeader);
       add(kCsrf);
       for (int e = static_cast<int>(jwt_error::too_large);
-           e <= static_cast<int>(jwt_error::wrong_audience); ++e) {
+           e <= static_cast<int>(jwt_error::revocation_unknown); ++e) {
         add(auth::to_string(static_cast<jwt_error>(e)));
       }
     }
@@ -80,6 +80,16 @@ class authentication_guard {
     }
 
     auto result = tokens_.authenticate(token);
+    if (result.unavailable()) {
+      // Fail closed, but not with 401: the token may be fine, and a client told to log in again
+      // would only hit the same outage. An anonymous route needs no session: served.
+      if (r.anonymous) return std::nullopt;
+      count(auth::to_string(result.error));
+      spdlog::info("request {}: access token not checked ({})", request.request_id, result.detail);
+      return to_response(make_problem(problem_kind::unavailable,
+                                      "the session store is unavailable; retry shortly"),
+                         request.request_id);
+    }
     if (!result.ok()) {
       if (r.anonymous) return std::nullopt;
       const auto reason = auth::to_string(result.error);

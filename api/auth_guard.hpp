@@ -56,8 +56,9 @@ bool is_safe_method(std::string_view method);
 // is not `anonymous` is refused without a valid token: 401 problem with WWW-Authenticate: Bearer.
 // An anonymous route is served either way (an invalid token is ignored there). The token comes
 // from Authorization: Bearer or, failing that, from the access cookie; a cookie-authenticated
-// unsafe request must come from a trusted origin or carry the CSRF header (else 403). The guard
-// keeps a reference to `tokens`.
+// unsafe request must come from a trusted origin or carry the CSRF header (else 403). When the
+// revocation list cannot say whether a token was revoked, a route that is not anonymous answers
+// 503 problem (unavailable) with Retry-After. The guard keeps a reference to `tokens`.
 guard make_authentication_guard(const auth::token_service& tokens, auth_guard_options options);
 
 // Refuses with 403 a request whose principal lacks the route's `permission`. Throws

@@ -22,6 +22,8 @@ namespace {
 
 constexpr std::string_view kSubprotocol = "realmkit.v1";
 constexpr std::string_view kTokenPrefix = "access_token.";
+constexpr std::string_view kSessionStoreUnavailable =
+    "the session store is unavailable; retry shortly";
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -129,6 +131,10 @@ void ws_endpoint::on_upgrade(beast::tcp_stream stream, api::upgrade_request requ
   }
   if (!token) return refuse(std::move(stream), 401, "a valid access token is required", plain);
   auto who = context_->tokens.authenticate(*token);
+  if (who.unavailable()) {
+    // As the HTTP guard does: the token may be fine, so 503 (retry), not 401 (log in again).
+    return refuse(std::move(stream), 503, std::string(kSessionStoreUnavailable), plain);
+  }
   if (!who.ok()) return refuse(std::move(stream), 401, "the access token is not valid", plain);
 
   std::shared_ptr<websocket_session> session;
@@ -157,9 +163,13 @@ void ws_endpoint::refuse(beast::tcp_stream stream, int status, std::string detai
     answer = api::unauthorized_response(plain, plain.header("Authorization") != nullptr,
                                         std::move(detail));
   } else {
-    const auto kind = status == 403   ? api::problem_kind::forbidden
-                      : status == 503 ? api::problem_kind::shutting_down
-                                      : api::problem_kind::malformed_request;
+    auto kind = api::problem_kind::malformed_request;
+    if (status == 403) {
+      kind = api::problem_kind::forbidden;
+    } else if (status == 503) {
+      kind = detail == kSessionStoreUnavailable ? api::problem_kind::unavailable
+                                                : api::problem_kind::shutting_down;
+    }
     answer = api::to_response(api::make_problem(kind, std::move(detail)), plain.request_id);
   }
   spdlog::info("ws: upgrade refused with {} for {}: {}", answer.status, plain.remote_address,
