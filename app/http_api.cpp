@@ -27,7 +27,7 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
       metrics_(metrics),
       clock_(options_.clock ? options_.clock : api::auth::system_clock()),
       hasher_(options_.argon2),
-      tokens_(std::move(keys), options_.tokens, refresh_tokens, clock_),
+      tokens_(std::move(keys), options_.tokens, refresh_tokens, clock_, options_.revocations),
       lockout_(options_.lockout, clock_),
       commands_(store),
       queries_(reads.database(), &reads.projector()),

@@ -12,6 +12,7 @@
 #include "api/auth/login_lockout.hpp"
 #include "api/auth/login_service.hpp"
 #include "api/auth/refresh_token_store.hpp"
+#include "api/auth/revocation_list.hpp"
 #include "api/auth/token_service.hpp"
 #include "api/crm/crm_routes.hpp"
 #include "api/crm/sql_directory.hpp"
@@ -32,7 +33,13 @@ struct http_api_options {
   api::auth::lockout_policy lockout;
   infra::crypto::argon2id_params argon2 = infra::crypto::kDefaultArgon2id;
   bool rate_limits = true;  // off only for benchmarks that measure the server, not the policy
+  // limits.make_limiter: empty for in-process buckets; the distributed mode passes limiters kept
+  // in Redis (app/redis_rate_limits.hpp) so the limits hold across API processes.
   api::rate_limit_options limits;
+  // The revocation list every API process shares (app/redis_revocation_list.hpp), so a logout or
+  // a user's revocation refuses access tokens everywhere before they expire; nullptr in a single
+  // process, where access tokens live until they expire. Must outlive the http_api.
+  api::auth::revocation_list* revocations = nullptr;
   // Origins allowed to call from a browser (the CORS allow-list); cookie-authenticated writes
   // are trusted from them.
   std::vector<std::string> trusted_origins;
