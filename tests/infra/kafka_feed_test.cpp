@@ -169,7 +169,8 @@ TEST_SUITE("kafka") {
     // As after a fail-over: the checkpoint is lost and a relay produces everything again.
     testing::postgres_exec(f.store_options.schema, "DELETE FROM relay_checkpoints");
     auto again = f.relay();
-    REQUIRE(wait_until([&] { return consumer->status().consumed >= static_cast<std::uint64_t>(2 * head); }, 20s));
+    REQUIRE(wait_until(
+        [&] { return consumer->status().consumed >= static_cast<std::uint64_t>(2 * head); }, 20s));
     CHECK(f.feed_rows() == head);
     f.check_feed_equals_store();
   }
