@@ -17,6 +17,8 @@
 #include "app/metered_event_store.hpp"
 #include "app/read_models.hpp"
 #include "app/realtime_services.hpp"
+#include "app/redis_rate_limits.hpp"
+#include "app/redis_revocation_list.hpp"
 #include "app/session_stores.hpp"
 #include "infra/kafka/feed_consumer.hpp"
 #include "infra/kafka/outbox_relay.hpp"
@@ -236,6 +238,17 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
                           .interval = std::chrono::seconds(serving.analytics_refresh_seconds),
                           .metrics = &metrics});
     refresher->start();
+  }
+  // With Redis, rate limits hold across API processes and a logout refuses the session's access
+  // tokens in every process before they expire.
+  std::unique_ptr<redis_revocation_list> revocations;
+  if (cluster.shared_redis()) {
+    // Hubs check tokens at the upgrade too: a revoked session must not open a WebSocket.
+    revocations = std::make_unique<redis_revocation_list>(
+        infra::redis::redis_revocations_options{.url = cluster.redis_url, .metrics = &metrics});
+    options.revocations = revocations.get();
+    options.limits.make_limiter =
+        redis_limiter_factory({.url = cluster.redis_url, .metrics = &metrics});
   }
   http_api api(std::move(options), store, reads, *refresh_tokens, std::move(keys.keys), metrics,
                ready);
