@@ -299,7 +299,11 @@ void verify_rebuild(cluster_harness& c, run_figures& f) {
   auto db = infra::sql::open_postgres_database({.url = c.database_url()});
   std::vector<std::string> relations;
   for (const auto& p : projections::all_projections()) {
-    for (const auto& r : p->relations()) relations.push_back(r);
+    for (const auto& r : p->relations()) {
+      // The analytics views (an_*) are queries over the fact_ tables compared here, refreshed on
+      // a schedule and not by a rebuild; an_refreshes records when that happened.
+      if (!r.starts_with("an_")) relations.push_back(r);
+    }
   }
   std::map<std::string, std::string> live;
   {

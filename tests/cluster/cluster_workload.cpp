@@ -147,7 +147,11 @@ bool command_driver::move_one(int thread, std::unique_ptr<test::http_connection>
   const auto& deal = options_.board.deals[deal_index].first;
   auto& known = versions_[deal_index];
   std::uint64_t skew = 0;  // moves onto the deal's current stage change nothing: try the next
-  for (int attempt = 0; attempt < 200 && !stopping_; ++attempt) {
+  // Conflicts are bounded by count; an API that cannot serve (503 while Redis is away: the
+  // revocation check fails closed) or cannot be reached, by time.
+  const auto deadline = std::chrono::steady_clock::now() + 180s;
+  for (int attempt = 0;
+       attempt < 200 && !stopping_ && std::chrono::steady_clock::now() < deadline;) {
     const auto version = known.load();
     const auto& stage = stages[static_cast<std::size_t>(version + 1 + skew) % stages.size()];
     test::http_reply reply;
@@ -176,6 +180,7 @@ bool command_driver::move_one(int thread, std::unique_ptr<test::http_connection>
       if (got == version) {  // the deal already was on that stage
         ++no_ops_;
         ++skew;
+        ++attempt;
         continue;
       }
       acknowledged a{body["stream_id"].GetString(), deal, got, body["position"].GetInt64()};
@@ -189,6 +194,7 @@ bool command_driver::move_one(int thread, std::unique_ptr<test::http_connection>
     }
     if (reply.status == 409 && body.IsObject() && body.HasMember("current_version")) {
       ++conflicts_;
+      ++attempt;
       auto seen = known.load();
       const auto current = body["current_version"].GetInt64();
       while (seen < current && !known.compare_exchange_weak(seen, current)) {
@@ -205,7 +211,7 @@ bool command_driver::move_one(int thread, std::unique_ptr<test::http_connection>
     return false;
   }
   std::lock_guard lock(mutex_);
-  failures_.push_back("gave up on a move of " + deal + " after 200 attempts");
+  failures_.push_back("gave up on a move of " + deal + " after 200 conflicts or 180 s");
   return false;
 }
 
