@@ -160,7 +160,7 @@ TEST_CASE(
   require_clean(f);
 }
 
-TEST_CASE("cluster fault: SIGKILL of the active relay mid-run; the standby takes over") {
+TEST_CASE("cluster fault: SIGKILL of the active relay mid-run, and the standby takes over") {
   cluster_harness h;
   faulted_run(h, "relay killed", [&](const command_driver& driver, int n) {
     wait_acknowledged(driver, n / 3);
@@ -173,7 +173,7 @@ TEST_CASE("cluster fault: SIGKILL of the active relay mid-run; the standby takes
   });
 }
 
-TEST_CASE("cluster fault: SIGKILL of a projector mid-run; the other takes its partitions") {
+TEST_CASE("cluster fault: SIGKILL of a projector mid-run, and the other takes its partitions") {
   cluster_harness h;
   faulted_run(h, "projector killed", [&](const command_driver& driver, int n) {
     wait_acknowledged(driver, n / 3);
@@ -181,7 +181,7 @@ TEST_CASE("cluster fault: SIGKILL of a projector mid-run; the other takes its pa
   });
 }
 
-TEST_CASE("cluster fault: Redis restarts mid-run; hubs repair the gaps from the room log") {
+TEST_CASE("cluster fault: Redis restarts mid-run, and hubs repair the gaps from the room log") {
   cluster_harness h({.private_redis = true});
   faulted_run(h, "redis restarted", [&](const command_driver& driver, int n) {
     wait_acknowledged(driver, n / 3);
