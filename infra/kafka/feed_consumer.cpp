@@ -14,16 +14,6 @@
 namespace realmkit::infra::kafka {
 namespace {
 
-void log_to_spdlog(const rd_kafka_t*, int level, const char* facility, const char* message) {
-  if (level <= 3) {
-    spdlog::error("kafka consumer [{}] {}", facility, message);
-  } else if (level == 4) {
-    spdlog::warn("kafka consumer [{}] {}", facility, message);
-  } else {
-    spdlog::debug("kafka consumer [{}] {}", facility, message);
-  }
-}
-
 struct partition_list_deleter {
   void operator()(rd_kafka_topic_partition_list_t* l) const noexcept {
     rd_kafka_topic_partition_list_destroy(l);
@@ -118,7 +108,6 @@ class feed_consumer::impl {
   void consume() {
     auto conf = options_.settings.brokers.empty() ? nullptr : rd_kafka_conf_dup(conf_.get());
     if (!conf) throw kafka_error("no Kafka brokers are configured");
-    rd_kafka_conf_set_log_cb(conf, log_to_spdlog);
     rd_kafka_conf_set_rebalance_cb(conf, &impl::on_rebalance);
     rd_kafka_conf_set_opaque(conf, this);
     char reason[512] = "";

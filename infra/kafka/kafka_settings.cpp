@@ -2,6 +2,7 @@
 #include "infra/kafka/kafka_settings.hpp"
 
 #include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
 
 namespace realmkit::infra::kafka {
 
@@ -50,9 +51,27 @@ kafka_properties parse_kafka_properties(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// Every client logs through spdlog, named by its handle ("realmkit#producer-1"), so the relay's
+// and the consumers' lines can be told apart. syslog levels: 0-3 errors, 4 warning, 5-7 detail.
+void log_to_spdlog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  const char* client = rd_kafka_name(rk);
+  if (level <= 3) {
+    spdlog::error("kafka {} [{}] {}", client, facility, message);
+  } else if (level == 4) {
+    spdlog::warn("kafka {} [{}] {}", client, facility, message);
+  } else {
+    spdlog::debug("kafka {} [{}] {}", client, facility, message);
+  }
+}
+
+}  // namespace
+
 conf_ptr make_conf(const kafka_settings& settings, const kafka_properties& defaults,
                    const kafka_properties& required) {
   conf_ptr conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), log_to_spdlog);
   if (!settings.brokers.empty()) set(conf.get(), "bootstrap.servers", settings.brokers);
   if (!settings.client_id.empty()) set(conf.get(), "client.id", settings.client_id);
   for (const auto& [name, value] : defaults) set(conf.get(), name, value);

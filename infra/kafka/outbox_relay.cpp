@@ -59,17 +59,6 @@ constexpr std::string_view kHeartbeat = "SELECT 1";
 // Envelopes can carry 1 MiB of data plus metadata, above Kafka's default 1 MB message limit.
 constexpr std::string_view kMaxMessageBytes = "4194304";
 
-void log_to_spdlog(const rd_kafka_t*, int level, const char* facility, const char* message) {
-  // syslog levels: 0-3 errors, 4 warning, 5-6 notice/info, 7 debug.
-  if (level <= 3) {
-    spdlog::error("kafka [{}] {}", facility, message);
-  } else if (level == 4) {
-    spdlog::warn("kafka [{}] {}", facility, message);
-  } else {
-    spdlog::debug("kafka [{}] {}", facility, message);
-  }
-}
-
 void log_error(rd_kafka_t*, int err, const char* reason, void*) {
   // librdkafka retries transport errors and has logged them through the log callback already;
   // fatal ones are acted on where rd_kafka_fatal_error is checked.
@@ -245,7 +234,6 @@ class outbox_relay::impl {
     rd_kafka_conf_set_opaque(conf.get(), &p->tracker);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
     rd_kafka_conf_set_error_cb(conf.get(), log_error);
-    rd_kafka_conf_set_log_cb(conf.get(), log_to_spdlog);
     char reason[512] = "";
     p->handle.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), reason, sizeof reason));
     if (!p->handle) throw kafka_error(std::string("cannot create the Kafka producer: ") + reason);

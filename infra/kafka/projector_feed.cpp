@@ -89,9 +89,18 @@ std::int64_t feed_log::head_position() {
 
 std::vector<recorded_event> feed_log::read_all(std::int64_t after_position, std::size_t max) {
   if (max == 0) return {};
-  const auto head = refresh();
+  // The prefix only grows: while the cached end is ahead of the reader, there is no need to look
+  // for new rows before reading (the projectors read in batches far more often than they catch
+  // up with the head).
+  std::int64_t head = 0;
   std::int64_t pruned_through = 0;
   {
+    std::lock_guard lock(mutex_);
+    head = contiguous_;
+    pruned_through = pruned_through_;
+  }
+  if (head <= after_position) {
+    head = refresh();
     std::lock_guard lock(mutex_);
     pruned_through = pruned_through_;
   }
