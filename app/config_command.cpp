@@ -6,6 +6,7 @@
 
 #include "api/auth/jwt.hpp"
 #include "app/user_command.hpp"
+#include "app/web_root.hpp"
 #include "infra/rate_limit/rate_limit_policy.hpp"
 
 namespace realmkit::app {
@@ -98,6 +99,10 @@ void print_config(const infra::store_config& store, const serve_options& serving
     line("rate_limits.shared", cluster.shared_redis() ? "redis" : "no (per process)");
   }
   line("analytics.refresh_seconds", std::to_string(serving.analytics_refresh_seconds));
+  if (cluster.roles.api) {
+    const auto web = resolve_web_root(serving.web_root);
+    line("web.root", web.empty() ? "(none: no browser UI)" : web.string());
+  }
   if (cluster.distributed_bus()) {
     line("kafka.brokers", cluster.kafka.brokers);
     line("kafka.topic", cluster.kafka.topic);

@@ -6,6 +6,7 @@
 #include "api/auth_routes.hpp"
 #include "api/openapi.hpp"
 #include "api/projection_routes.hpp"
+#include "api/static_files.hpp"
 #include "commands/crm_commands.hpp"
 #include "infra/ids.hpp"
 
@@ -101,6 +102,10 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
   api::crm::add_crm_routes(routes_, crm_);
   api::add_projection_routes(routes_, reads.projector());
   api::add_openapi_route(routes_);
+  if (!options_.web_root.empty()) {
+    const auto files = api::add_static_routes(routes_, options_.web_root);
+    spdlog::info("web UI: {} files from {}", files, options_.web_root.string());
+  }
 }
 
 http_api::~http_api() = default;

@@ -4,6 +4,7 @@
 // and read models the caller owns. Tests build the same thing to check the table.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,8 @@ struct http_api_options {
   // routes (/healthz, /readyz, /metrics) are served; the token service and queries still back
   // the hub's WebSocket authentication and room access.
   bool crm_routes = true;
+  // The browser UI's folder (web/), served at "/"; empty: no UI.
+  std::filesystem::path web_root;
 };
 
 // Owns the auth services, the CRM queries and the route table; the stores, read models and

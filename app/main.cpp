@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
     serving.cors_origins = split_commas(origins);
   }
   if (const char* keys = std::getenv("REALMKIT_JWT_KEYS")) serving.jwt_keys = keys;
+  if (const char* web = std::getenv("REALMKIT_WEB_ROOT")) serving.web_root = web;
   std::string roles_text = "all";
   auto add_serve_options = [&](CLI::App* cmd) {
     add_store_options(cmd);
@@ -107,6 +108,10 @@ int main(int argc, char** argv) {
                     "token bucket per client address on login and refresh (default 10:1/6s)");
     cmd->add_flag("--no-rate-limits", serving.no_rate_limits,
                   "turn rate limits off (benchmarks of the server itself)");
+    cmd->add_option("--web-root", serving.web_root,
+                    "the browser UI's folder, served at / (env REALMKIT_WEB_ROOT; default: "
+                    "share/realmkit/web beside the binary, else the source tree's web/; none: "
+                    "no UI)");
     cmd->add_flag("--insecure-cookies", serving.insecure_cookies,
                   "session cookies without Secure, for plain-HTTP development");
     cmd->add_option("--analytics-refresh-seconds", serving.analytics_refresh_seconds,

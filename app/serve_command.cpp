@@ -20,6 +20,7 @@
 #include "app/redis_rate_limits.hpp"
 #include "app/redis_revocation_list.hpp"
 #include "app/session_stores.hpp"
+#include "app/web_root.hpp"
 #include "infra/kafka/feed_consumer.hpp"
 #include "infra/kafka/outbox_relay.hpp"
 #include "infra/kafka/projector_feed.hpp"
@@ -140,6 +141,7 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   validate(cluster, postgres);          // refuses a configuration that cannot work
   auto options = api_options(serving);  // and bad flags, before anything is opened
   options.crm_routes = roles.api;
+  if (roles.api) options.web_root = resolve_web_root(serving.web_root);
 
   auto raw_store = infra::open_event_store(store_config);
   spdlog::info("event store ready: {} at position {}",

@@ -31,6 +31,9 @@ struct serve_options {
   // How often the analytics' materialized views are refreshed when their facts changed
   // (PostgreSQL; SQLite answers from tables the projector keeps current). 0: on demand only.
   int analytics_refresh_seconds = 30;
+  // The browser UI's folder (--web-root, REALMKIT_WEB_ROOT); empty: found beside the binary or
+  // in the source tree (app/web_root.hpp); "none": no UI.
+  std::string web_root;
   // The roles this process runs and the shared services of the distributed mode.
   cluster_options cluster;
 };
