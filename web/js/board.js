@@ -22,14 +22,18 @@ export class Board {
   }
 
   async show(pipelineId) {
-    this.pipelines = await all('/api/pipelines');
-    this.pipelineId = pipelineId || this.pipelineId || this.pipelines[0]?.id;
+    // With the pipeline named in the address, its board is asked for at once, beside the list.
+    this.pipelineId = pipelineId;
+    const [pipelines, board] = await Promise.all([all('/api/pipelines'), pipelineId ? get(this.boardUrl()) : null]);
+    this.pipelines = pipelines;
+    this.pipelineId = pipelineId || this.pipelines[0]?.id;
     this.renderFrame();
     if (!this.pipelineId) {
       fill(this.columns, h('p', { text: 'No pipeline yet.' }));
       return;
     }
-    await this.load();
+    if (board) this.adopt(board);
+    else await this.load();
     this.follow();
   }
 
@@ -74,6 +78,7 @@ export class Board {
     this.presence = h('ul', { id: 'presence', class: 'presence', 'aria-label': 'Also viewing this board' });
     this.totals = h('span', { class: 'board-summary', id: 'board-summary' });
     this.columns = h('div', { class: 'columns', id: 'board', role: 'list', 'aria-label': 'Pipeline stages' });
+    this.listen();
     fill(
       this.root,
       h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Board filters' }, pipelineSelect, owner, team, search, this.totals),
@@ -102,7 +107,10 @@ export class Board {
   }
 
   async load(minPosition) {
-    const board = await get(this.boardUrl(minPosition));
+    this.adopt(await get(this.boardUrl(minPosition)));
+  }
+
+  adopt(board) {
     this.position = board.position;
     this.render(board);
     this.live.advance(this.room(), board.position);
@@ -173,39 +181,45 @@ export class Board {
   }
 
   renderCard(deal, stageId) {
-    const movable = can('deal:edit');
-    const owner = deal.owner_name || this.directory.users.get(deal.owner_id)?.display_name || '';
-    const days = h('span', { class: 'days', 'data-role': 'days' }, dayText(deal.days_in_stage));
-    const node = h(
-      'li',
-      {
-        class: 'card',
-        tabindex: '0',
-        draggable: movable ? 'true' : 'false',
-        dataset: { dealId: deal.id },
-        'aria-roledescription': movable ? 'movable deal' : 'deal',
-      },
-      h('p', { class: 'title', text: deal.title }),
-      h('p', { class: 'value', text: money(deal.value.amount_minor, deal.value.currency) }),
-      h('p', { class: 'meta' },
-        h('span', { class: 'owner', text: owner }),
-        deal.company_name ? h('span', { class: 'company', text: ` · ${deal.company_name}` }) : null),
-      h('p', { class: 'meta muted' }, days),
-    );
-    node.addEventListener('dragstart', (e) => {
-      this.dragging = deal.id;
-      e.dataTransfer.setData('text/plain', deal.id);
-      e.dataTransfer.effectAllowed = 'move';
-      node.classList.add('dragging');
-    });
-    node.addEventListener('dragend', () => {
-      node.classList.remove('dragging');
-      this.dragging = null;
-    });
-    node.addEventListener('click', () => this.open(deal.id));
-    node.addEventListener('keydown', (e) => this.onCardKey(e, deal.id));
+    const node = cardTemplate().cloneNode(true);
+    const [title, value, meta, days] = node.children;
+    node.dataset.dealId = deal.id;
+    if (!can('deal:edit')) {
+      node.draggable = false;
+      node.setAttribute('aria-roledescription', 'deal');
+    }
+    title.textContent = deal.title;
+    value.textContent = money(deal.value.amount_minor, deal.value.currency);
+    meta.firstChild.textContent = deal.owner_name || this.directory.users.get(deal.owner_id)?.display_name || '';
+    meta.lastChild.textContent = deal.company_name ? ` · ${deal.company_name}` : '';
+    days.textContent = dayText(deal.days_in_stage);
     this.cards.set(deal.id, { deal, stageId, node, pending: false, days });
     return node;
+  }
+
+  // One set of listeners for every card: a board of a thousand cards stays cheap to draw.
+  listen() {
+    const idOf = (e) => e.target.closest?.('.card')?.dataset.dealId;
+    this.columns.addEventListener('dragstart', (e) => {
+      const id = idOf(e);
+      if (!id) return;
+      this.dragging = id;
+      e.dataTransfer.setData('text/plain', id);
+      e.dataTransfer.effectAllowed = 'move';
+      e.target.classList.add('dragging');
+    });
+    this.columns.addEventListener('dragend', (e) => {
+      e.target.classList?.remove('dragging');
+      this.dragging = null;
+    });
+    this.columns.addEventListener('click', (e) => {
+      const id = idOf(e);
+      if (id) this.open(id);
+    });
+    this.columns.addEventListener('keydown', (e) => {
+      const id = idOf(e);
+      if (id && e.target.classList.contains('card')) this.onCardKey(e, id);
+    });
   }
 
   open(id) {
@@ -400,6 +414,8 @@ export class Board {
 
   applySearch() {
     const words = this.filters.search.toLowerCase().split(/\s+/).filter(Boolean);
+    if (!words.length && !this.searched) return;
+    this.searched = words.length > 0;
     for (const card of this.cards.values()) {
       const text = card.node.textContent.toLowerCase();
       card.node.hidden = !words.every((w) => text.includes(w));
@@ -479,6 +495,18 @@ export class Board {
         : h('li', { class: 'muted', text: 'nobody else' }),
     );
   }
+}
+
+let template = null;
+function cardTemplate() {
+  if (!template) {
+    template = h('li', { class: 'card', tabindex: '0', draggable: 'true', 'aria-roledescription': 'movable deal' },
+      h('p', { class: 'title' }),
+      h('p', { class: 'value' }),
+      h('p', { class: 'meta' }, h('span', { class: 'owner' }), h('span', { class: 'company' })),
+      h('p', { class: 'meta muted days', 'data-role': 'days' }));
+  }
+  return template;
 }
 
 function dayText(days) {
