@@ -2,6 +2,7 @@
 // one contract suite (tests/infra/event_store_contract.cpp) run against both.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -16,6 +17,8 @@
 namespace realmkit::infra {
 
 using timestamp = std::chrono::sys_time<std::chrono::microseconds>;
+// SHA-256 of an event's link in the log's hash chain (infra/audit/event_chain.hpp).
+using chain_hash = std::array<std::uint8_t, 32>;
 
 // An event to append. `data` and `metadata` are JSON object texts produced by the codec
 // (infra/event_codec.hpp); the store checks they are JSON objects but never interprets them.
@@ -38,6 +41,9 @@ struct recorded_event {
   timestamp recorded_at{};
   std::string data;
   std::string metadata;
+  // The event's link in the hash chain, as stored; nullopt where a store keeps none (a copy of the
+  // log, such as a projector's Kafka feed) or a row lost it.
+  std::optional<chain_hash> hash;
 };
 
 // What the writer expects the stream's current version to be. nullopt: any version;

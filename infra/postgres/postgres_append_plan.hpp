@@ -43,6 +43,7 @@ struct stored_key {
 // What the database holds for the streams, event ids and keys a batch mentions.
 struct batch_state {
   std::int64_t last_position = 0;
+  chain_hash last_hash{};  // the hash-chain link of the event at last_position
   std::unordered_map<std::string, std::int64_t> stream_versions;
   std::unordered_map<std::string, stored_event_ref> events;        // by event id
   std::map<std::pair<std::string, std::string>, stored_key> keys;  // by (actor, key)
@@ -75,6 +76,8 @@ class append_plan {
   bool empty() const { return events_.empty(); }
   std::int64_t first_position() const { return first_position_; }
   std::int64_t last_position() const { return state_.last_position; }
+  // The link of the event before the batch's first: the plan does not compute hashes.
+  const chain_hash& previous_hash() const { return state_.last_hash; }
   std::size_t written_appends() const { return written_appends_; }
 
   const std::vector<planned_event>& events() const { return events_; }

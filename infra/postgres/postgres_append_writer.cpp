@@ -6,6 +6,7 @@
 #include <deque>
 #include <unordered_set>
 
+#include "infra/audit/event_chain.hpp"
 #include "infra/postgres/postgres_connection.hpp"
 
 namespace realmkit::infra::postgres_detail {
@@ -29,7 +30,7 @@ constexpr const char* kBeginAndLock =
 // after the lock, so (read committed) its snapshot includes every append committed before.
 constexpr const char* kLoadBatchState = "load_batch_state";
 constexpr const char* kLoadBatchStateSql =
-    "SELECT 'p', NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint, last"
+    "SELECT 'p', encode(last_hash, 'hex'), NULL::text, NULL::text, NULL::text, NULL::bigint, last"
     "  FROM event_position "
     "UNION ALL "
     "SELECT 's', s.id, NULL, NULL, NULL, head.version, NULL"
@@ -50,20 +51,21 @@ constexpr const char* kWriteBatch = "write_batch";
 constexpr const char* kWriteBatchSql =
     "WITH new_events AS ("
     "  INSERT INTO events (global_position, event_id, stream_id, stream_version, type,"
-    "                      schema_version, recorded_at, data, metadata)"
+    "                      schema_version, recorded_at, data, metadata, hash)"
     "  SELECT e.global_position, e.event_id, e.stream_id, e.stream_version, e.type,"
-    "         e.schema_version, statement_timestamp(), e.data::json, e.metadata::json"
+    "         e.schema_version, to_timestamp(0) + $14::bigint * interval '1 microsecond',"
+    "         e.data::json, e.metadata::json, decode(e.hash, 'hex')"
     "  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[],"
-    "              $6::integer[], $7::text[], $8::text[])"
+    "              $6::integer[], $7::text[], $8::text[], $15::text[])"
     "    AS e(global_position, event_id, stream_id, stream_version, type, schema_version, data,"
-    "         metadata)"
+    "         metadata, hash)"
     "), new_keys AS ("
     "  INSERT INTO idempotency_keys (actor, key, fingerprint, result, created_at)"
     "  SELECT k.actor, k.key, k.fingerprint, k.result::json, statement_timestamp()"
     "  FROM unnest($9::text[], $10::text[], $11::text[], $12::text[])"
     "    AS k(actor, key, fingerprint, result)"
     ") "
-    "UPDATE event_position SET last = $13::bigint";
+    "UPDATE event_position SET last = $13::bigint, last_hash = decode($16::text, 'hex')";
 
 // Errors caused by the content of one append (bad data that slipped past validation, a limit),
 // as opposed to the server or connection failing: worth retrying the batch append by append.
@@ -301,6 +303,12 @@ void append_writer::write_transaction(std::span<queued* const> batch) {
       switch (row[0].c_str()[0]) {
         case 'p':
           state.last_position = row[6].as<std::int64_t>();
+          // NULL for an empty log (and for a head whose link is missing: the verifier says so).
+          if (!row[1].is_null()) {
+            state.last_hash =
+                audit::chain_hash_from_hex(std::string_view(row[1].c_str(), row[1].size()))
+                    .value_or(audit::kGenesisHash);
+          }
           break;
         case 's':
           state.stream_versions[row[1].as<std::string>()] = row[5].as<std::int64_t>();
@@ -317,17 +325,20 @@ void append_writer::write_transaction(std::span<queued* const> batch) {
     }
 
     const auto loaded_last = state.last_position;
+    const auto loaded_hash = state.last_hash;
     append_plan plan(std::move(state), requests);
     if (plan.empty()) {
       tx.exec("ROLLBACK");  // nothing to write: every append was replayed or refused
       in_transaction = false;
       known_last_ = loaded_last;
+      known_last_hash_ = loaded_hash;
     } else {
-      write_and_commit(tx, plan, write_sql(tx, plan));
+      chain_hash last_hash{};
+      write_and_commit(tx, plan, write_sql(tx, plan, last_hash));
       in_transaction = false;
+      remember(plan, last_hash);
     }
 
-    if (!plan.empty()) remember(plan);
     answer(batch, plan);
   } catch (...) {
     forget();
@@ -376,8 +387,9 @@ void append_writer::answer(std::span<queued* const> batch, const append_plan& pl
   }
 }
 
-void append_writer::remember(const append_plan& plan) {
+void append_writer::remember(const append_plan& plan, const chain_hash& last_hash) {
   known_last_ = plan.last_position();
+  known_last_hash_ = last_hash;
   if (known_versions_.size() > kMaxKnownStreams) known_versions_.clear();
   for (const auto& [stream, version] : plan.stream_versions()) known_versions_[stream] = version;
 }
@@ -395,6 +407,7 @@ std::optional<batch_state> append_writer::cached_state(
   if (!known_last_) return std::nullopt;
   batch_state state;
   state.last_position = *known_last_;
+  state.last_hash = known_last_hash_;
   for (const auto& request : requests) {
     for (const auto& write : request.writes) {
       const auto known = known_versions_.find(write.stream_id);
@@ -426,9 +439,10 @@ bool append_writer::write_optimistically(std::span<queued* const> batch,
     // A refusal on cached state might be wrong (the cache may be behind): let the store decide.
     if (outcome.error || outcome.result->replayed) return false;
   }
+  chain_hash last_hash{};
   try {
     pqxx::nontransaction tx(*connection_, "append");
-    write_and_commit(tx, plan, kBeginAndLock + write_sql(tx, plan));
+    write_and_commit(tx, plan, kBeginAndLock + write_sql(tx, plan, last_hash));
   } catch (const pqxx::unique_violation&) {
     forget();
     roll_back();
@@ -438,12 +452,19 @@ bool append_writer::write_optimistically(std::span<queued* const> batch,
     roll_back();
     throw;
   }
-  remember(plan);
+  remember(plan, last_hash);
   answer(batch, plan);
   return true;
 }
 
-std::string append_writer::write_sql(pqxx::nontransaction& tx, const append_plan& plan) const {
+std::string append_writer::write_sql(pqxx::nontransaction& tx, const append_plan& plan,
+                                     chain_hash& last_hash) const {
+  // The writer, not the server, stamps recorded_at: the hash chain covers it, so its value must be
+  // known before the row is written. Microseconds, as PostgreSQL keeps them.
+  const auto recorded =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  chain_hash hash = plan.previous_hash();
+  text_array_builder hashes;
   std::vector<std::int64_t> positions;
   std::vector<std::int64_t> versions;
   std::vector<std::int64_t> schema_versions;
@@ -470,7 +491,12 @@ std::string append_writer::write_sql(pqxx::nontransaction& tx, const append_plan
     types.add(e.event->type);
     data.add(e.event->data);
     metadata.add(e.event->metadata);
+    hash = audit::chain_link(hash, e.global_position, e.event->event_id, *e.stream_id,
+                             e.stream_version, e.event->type, e.event->schema_version, recorded,
+                             e.event->data, e.event->metadata);
+    hashes.add(audit::to_hex(hash));
   }
+  last_hash = hash;
   text_array_builder key_actors;
   text_array_builder key_keys;
   text_array_builder key_fingerprints;
@@ -481,11 +507,13 @@ std::string append_writer::write_sql(pqxx::nontransaction& tx, const append_plan
     key_fingerprints.add(k.key->fingerprint);
     key_results.add(k.result_json);
   }
-  return execute_sql(tx, kWriteBatch,
-                     {int_array(positions), ids.finish(), streams.finish(), int_array(versions),
-                      types.finish(), int_array(schema_versions), data.finish(), metadata.finish(),
-                      key_actors.finish(), key_keys.finish(), key_fingerprints.finish(),
-                      key_results.finish(), std::to_string(plan.last_position())});
+  return execute_sql(
+      tx, kWriteBatch,
+      {int_array(positions), ids.finish(), streams.finish(), int_array(versions), types.finish(),
+       int_array(schema_versions), data.finish(), metadata.finish(), key_actors.finish(),
+       key_keys.finish(), key_fingerprints.finish(), key_results.finish(),
+       std::to_string(plan.last_position()), std::to_string(recorded.time_since_epoch().count()),
+       hashes.finish(), audit::to_hex(hash)});
 }
 
 }  // namespace realmkit::infra::postgres_detail

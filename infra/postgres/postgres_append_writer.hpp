@@ -65,16 +65,19 @@ class append_writer {
   void write_and_commit(pqxx::nontransaction& tx, const append_plan& plan, std::string write);
   void roll_back();
   void answer(std::span<queued* const> batch, const append_plan& plan);
-  void remember(const append_plan& plan);
+  void remember(const append_plan& plan, const chain_hash& last_hash);
   void forget();
-  // The statement that writes everything the plan accepted.
-  std::string write_sql(pqxx::nontransaction& tx, const append_plan& plan) const;
+  // The statement that writes everything the plan accepted, and in `last_hash` the hash-chain link
+  // of its last event.
+  std::string write_sql(pqxx::nontransaction& tx, const append_plan& plan,
+                        chain_hash& last_hash) const;
 
   const postgres_store_options& options_;
   std::unique_ptr<pqxx::connection> connection_;  // used by the writer thread only
   // What this writer committed last (writer thread only): the head after it and the versions
   // of the streams it wrote, trusted only as far as write_optimistically checks them.
   std::optional<std::int64_t> known_last_;
+  chain_hash known_last_hash_{};  // the link of the event at known_last_
   std::unordered_map<std::string, std::int64_t> known_versions_;
   static constexpr std::size_t kMaxKnownStreams = 100'000;
   commit_flusher flusher_;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "infra/audit/event_chain.hpp"
 #include "infra/postgres/postgres_append_writer.hpp"
 #include "infra/postgres/postgres_commit_flusher.hpp"
 #include "infra/postgres/postgres_connection.hpp"
@@ -22,7 +23,7 @@ using namespace postgres_detail;
 // Named read statements, prepared once per reader connection.
 const std::string kEventColumns =
     "global_position, event_id, stream_id, stream_version, type, schema_version,"
-    " (extract(epoch FROM recorded_at) * 1000000)::bigint, data, metadata";
+    " (extract(epoch FROM recorded_at) * 1000000)::bigint, data, metadata, encode(hash, 'hex')";
 
 constexpr const char* kReadAll = "read_all";
 // Only up to the durable head: an append committed and not yet flushed could still be taken back
@@ -102,11 +103,61 @@ recorded_event to_event(const pqxx::row& row) {
   if (e.event_id.empty() || e.stream_id.empty() || e.type.empty()) {
     throw corrupt_event(where + " has an empty event id, stream id or type");
   }
+  // A missing or malformed hash is not a reading error: the chain verifier reports it.
+  if (!row[9].is_null())
+    e.hash = audit::chain_hash_from_hex(std::string_view(row[9].c_str(), row[9].size()));
   if (!looks_like_json_object(e.data)) throw corrupt_event(where + ": data is not a JSON object");
   if (!looks_like_json_object(e.metadata)) {
     throw corrupt_event(where + ": metadata is not a JSON object");
   }
   return e;
+}
+
+// Computes the hashes of events written before the hash chain existed, once (see
+// migrations/postgres/0009_event_chain.sql), holding the position lock so no append interleaves.
+void fill_event_chain(pqxx::connection& connection) {
+  {
+    pqxx::nontransaction probe(connection, "event_chain_backfill");
+    if (probe.exec1("SELECT count(*) FROM event_chain_backfill")[0].as<int>() == 0) return;
+  }
+  pqxx::work tx(connection, "fill_event_chain");
+  tx.exec("SELECT 1 FROM event_position FOR UPDATE");
+  // Checked again under the lock: another process may have filled it meanwhile.
+  if (tx.exec1("SELECT count(*) FROM event_chain_backfill")[0].as<int>() > 0) {
+    const std::string select = "SELECT " + kEventColumns +
+                               " FROM events WHERE global_position > $1"
+                               " ORDER BY global_position LIMIT 10000";
+    chain_hash hash = audit::kGenesisHash;
+    std::int64_t last = 0;
+    for (;;) {
+      const auto rows = tx.exec_params(select, last);
+      if (rows.empty()) break;
+      std::string positions = "{";
+      std::string hashes = "{";
+      for (const auto& row : rows) {
+        const auto e = to_event(row);
+        hash = audit::chain_link(hash, e);
+        last = e.global_position;
+        if (positions.size() > 1) {
+          positions += ',';
+          hashes += ',';
+        }
+        positions += std::to_string(last);
+        hashes += audit::to_hex(hash);
+      }
+      tx.exec_params(
+          "UPDATE events SET hash = decode(u.hash, 'hex')"
+          " FROM unnest($1::bigint[], $2::text[]) AS u(position, hash)"
+          " WHERE global_position = u.position",
+          positions + "}", hashes + "}");
+    }
+    if (last > 0) {
+      tx.exec_params("UPDATE event_position SET last_hash = decode($1, 'hex')",
+                     audit::to_hex(hash));
+    }
+    tx.exec("DELETE FROM event_chain_backfill");
+  }
+  tx.commit();
 }
 
 }  // namespace
@@ -118,7 +169,9 @@ int migrate_postgres(const postgres_store_options& options) {
   }
   auto connection = open_connection(options, "migrate");
   try {
-    return apply_migrations(*connection, options.schema);
+    const int version = apply_migrations(*connection, options.schema);
+    fill_event_chain(*connection);
+    return version;
   } catch (...) {
     rethrow_as_store_error("migrating schema " + options.schema);
   }
@@ -139,6 +192,7 @@ class postgres_event_store::impl {
     auto connection = open_connection(options_, "writer");
     try {
       apply_migrations(*connection, options_.schema);
+      fill_event_chain(*connection);
       // Appends a crashed process committed but never flushed are on disk now if they survived
       // at all: flushing makes them visible, and gives the head.
       known_head_ = commit_flusher::flush(*connection, notify_channel(options_.schema));

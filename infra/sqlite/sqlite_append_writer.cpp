@@ -8,6 +8,7 @@
 #include <deque>
 #include <string>
 
+#include "infra/audit/event_chain.hpp"
 #include "infra/sqlite/sqlite_event_rows.hpp"
 #include "infra/sqlite/sqlite_wal_vfs.hpp"
 
@@ -25,7 +26,8 @@ constexpr std::string_view kSelectEventById =
     "SELECT stream_id, stream_version, global_position FROM events WHERE event_id = ?1";
 constexpr std::string_view kInsertEvent =
     "INSERT INTO events (global_position, event_id, stream_id, stream_version, type, "
-    "schema_version, recorded_at, data, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "schema_version, recorded_at, data, metadata, hash) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr std::string_view kUpsertStream =
     "INSERT INTO streams (stream_id, version) VALUES (?1, ?2) "
     "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version";
@@ -177,11 +179,13 @@ void append_writer::commit_batch(const std::vector<pending_append*>& batch) {
     in_transaction = true;
     // Under the write lock no other process can append, so max + 1 is the next position and
     // positions follow commit order.
-    head = read_head(db);
+    auto chain = read_chain_head(db);
+    head = chain.position;
     first_head = head;
     for (auto* request : batch) {
       try {
-        request->result = apply(*request, head);
+        request->result = apply(*request, chain);
+        head = chain.position;
       } catch (const store_error&) {
         // A refusal of this append alone; apply() has undone its writes.
         request->error = std::current_exception();
@@ -237,7 +241,7 @@ void append_writer::commit_batch(const std::vector<pending_append*>& batch) {
 
 // One append inside the batch transaction, all or nothing: a refusal throws a store_error and
 // leaves the database and `head` as they were, so the other appends of the batch go on.
-append_result append_writer::apply(const pending_append& request, std::int64_t& head) {
+append_result append_writer::apply(const pending_append& request, chain_head& head) {
   auto& db = *db_;
   if (request.key) {
     if (auto stored = find_append_result(db, *request.key)) return *stored;
@@ -284,10 +288,11 @@ append_result append_writer::apply(const pending_append& request, std::int64_t& 
 
 // Counts the statements that succeeded in `done`, so a failure can tell how far it got.
 append_result append_writer::insert(const pending_append& request,
-                                    std::vector<std::int64_t>& versions, std::int64_t& head,
+                                    std::vector<std::int64_t>& versions, chain_head& head,
                                     int& done) {
   auto& db = *db_;
-  const auto recorded_at = now().time_since_epoch().count();
+  const auto recorded = now();
+  const auto recorded_at = recorded.time_since_epoch().count();
   append_result result;
   result.streams.reserve(request.writes.size());
   for (std::size_t w = 0; w < request.writes.size(); ++w) {
@@ -295,9 +300,13 @@ append_result append_writer::insert(const pending_append& request,
     auto& version = versions[w];
     for (const auto& e : write.events) {
       ++version;
-      ++head;
+      ++head.position;
+      head.hash = audit::chain_link(head.hash, head.position, e.event_id, write.stream_id, version,
+                                    e.type, e.schema_version, recorded, e.data, e.metadata);
+      const std::string_view hash(reinterpret_cast<const char*>(head.hash.data()),
+                                  head.hash.size());
       auto q = db.prepare(kInsertEvent);
-      q.bind(1, head)
+      q.bind(1, head.position)
           .bind(2, e.event_id)
           .bind(3, write.stream_id)
           .bind(4, version)
@@ -306,14 +315,15 @@ append_result append_writer::insert(const pending_append& request,
           .bind(7, recorded_at)
           .bind(8, e.data)
           .bind(9, e.metadata)
+          .bind_blob(10, hash)
           .run();
       ++done;
     }
     db.prepare(kUpsertStream).bind(1, write.stream_id).bind(2, version).run();
     ++done;
-    result.streams.push_back({write.stream_id, version, head});
+    result.streams.push_back({write.stream_id, version, head.position});
   }
-  result.position = head;
+  result.position = head.position;
   if (request.key) {
     const auto encoded = encode_append_result(result);
     db.prepare(kInsertIdempotencyKey)

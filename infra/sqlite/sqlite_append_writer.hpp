@@ -15,6 +15,7 @@
 #include "infra/event_store.hpp"
 #include "infra/group_commit.hpp"
 #include "infra/sqlite/sqlite_connection.hpp"
+#include "infra/sqlite/sqlite_event_rows.hpp"
 #include "infra/sqlite/sqlite_event_store.hpp"
 #include "infra/sqlite/sqlite_wal_flusher.hpp"
 
@@ -48,9 +49,9 @@ class append_writer {
 
   void run();
   void commit_batch(const std::vector<pending_append*>& batch);
-  append_result apply(const pending_append& request, std::int64_t& head);
+  append_result apply(const pending_append& request, chain_head& head);
   append_result insert(const pending_append& request, std::vector<std::int64_t>& versions,
-                       std::int64_t& head, int& done);
+                       chain_head& head, int& done);
   std::optional<append_result> replay_by_event_ids(const pending_append& request);
   timestamp now() const;
   void maybe_checkpoint();

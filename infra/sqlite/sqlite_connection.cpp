@@ -53,6 +53,14 @@ query& query::bind(int index, std::string_view value) {
   return *this;
 }
 
+query& query::bind_blob(int index, std::string_view bytes) {
+  if (int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC);
+      rc != SQLITE_OK) {
+    fail(rc);
+  }
+  return *this;
+}
+
 query& query::bind_null(int index) {
   if (int rc = sqlite3_bind_null(stmt_, index); rc != SQLITE_OK) fail(rc);
   return *this;
@@ -91,6 +99,12 @@ std::int64_t query::integer(int column) const {
 
 std::string_view query::text(int column) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  if (p == nullptr) return {};
+  return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
+}
+
+std::string_view query::blob(int column) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
   if (p == nullptr) return {};
   return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
 }

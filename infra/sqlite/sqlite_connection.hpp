@@ -61,6 +61,7 @@ class query {
   query& bind(int index, std::int64_t value);
   query& bind(int index, std::string_view value);  // bound without copying: keep it alive
   query& bind_null(int index);
+  query& bind_blob(int index, std::string_view bytes);  // bound without copying: keep it alive
 
   // Runs to the next row: true when a row is available, false when the statement is done.
   bool step();
@@ -70,6 +71,7 @@ class query {
   column_type type(int column) const;
   std::int64_t integer(int column) const;
   std::string_view text(int column) const;  // valid until the next step
+  std::string_view blob(int column) const;  // valid until the next step
 
  private:
   [[noreturn]] void fail(int rc) const;

@@ -5,7 +5,11 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstring>
 #include <limits>
+#include <tuple>
+
+#include "infra/audit/event_chain.hpp"
 
 namespace realmkit::infra::sqlite {
 namespace {
@@ -14,6 +18,8 @@ namespace {
 // scan.
 constexpr std::string_view kSelectHead =
     "SELECT global_position FROM events ORDER BY global_position DESC LIMIT 1";
+constexpr std::string_view kSelectChainHead =
+    "SELECT global_position, hash FROM events ORDER BY global_position DESC LIMIT 1";
 constexpr std::string_view kSelectStreamVersion =
     "SELECT version FROM streams WHERE stream_id = ?1";
 constexpr std::string_view kSelectIdempotencyKey =
@@ -29,6 +35,7 @@ enum column : int {
   kRecordedAt,
   kData,
   kMetadata,
+  kHash,
 };
 
 [[noreturn]] void corrupt(std::int64_t position, std::string_view what) {
@@ -89,12 +96,59 @@ recorded_event decode_event(const query& row) {
   const auto metadata = text_column(row, kMetadata, pos, "metadata");
   if (!is_json_object(metadata)) corrupt(pos, "metadata is not a JSON object");
   e.metadata = metadata;
+  // A missing or malformed hash is not a reading error: the chain verifier reports it.
+  if (row.type(kHash) == column_type::blob) {
+    const auto bytes = row.blob(kHash);
+    if (bytes.size() == std::tuple_size_v<chain_hash>) {
+      chain_hash h{};
+      std::memcpy(h.data(), bytes.data(), h.size());
+      e.hash = h;
+    }
+  }
   return e;
 }
 
 std::int64_t read_head(connection& db) {
   auto q = db.prepare(kSelectHead);
   return q.step() ? q.integer(0) : 0;
+}
+
+chain_head read_chain_head(connection& db) {
+  auto q = db.prepare(kSelectChainHead);
+  chain_head head;
+  if (!q.step()) return head;
+  head.position = q.integer(0);
+  const auto bytes = q.blob(1);
+  if (bytes.size() == head.hash.size()) std::memcpy(head.hash.data(), bytes.data(), bytes.size());
+  return head;
+}
+
+void fill_event_chain(connection& db) {
+  if (db.pragma_text("SELECT count(*) FROM event_chain_backfill") == "0") return;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    // Checked again under the write lock: another process may have filled it meanwhile.
+    if (db.pragma_text("SELECT count(*) FROM event_chain_backfill") != "0") {
+      chain_hash previous = audit::kGenesisHash;
+      auto rows = db.prepare("SELECT " REALMKIT_SQLITE_EVENT_COLUMNS
+                             " FROM events ORDER BY global_position");
+      while (rows.step()) {
+        const auto e = decode_event(rows);
+        previous = audit::chain_link(previous, e);
+        const std::string_view bytes(reinterpret_cast<const char*>(previous.data()),
+                                     previous.size());
+        db.prepare("UPDATE events SET hash = ?1 WHERE global_position = ?2")
+            .bind_blob(1, bytes)
+            .bind(2, e.global_position)
+            .run();
+      }
+      db.exec("DELETE FROM event_chain_backfill");
+    }
+    db.exec("COMMIT");
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
 }
 
 std::int64_t read_stream_version(connection& db, std::string_view stream_id) {

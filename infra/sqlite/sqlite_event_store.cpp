@@ -16,6 +16,9 @@
 namespace realmkit::infra {
 namespace {
 
+// migrations/sqlite/0004_event_chain.sql: events carry their hash-chain link from here on.
+constexpr int kEventChainMigration = 4;
+
 using sqlite::connection;
 
 // Named statements: they are prepared once per connection and name the query in errors.
@@ -88,7 +91,9 @@ class sqlite_event_store::impl {
         sqlite::check_schema_known(*db, known);
       }
       // Not migrated yet (migrate_on_open off): no events table, nothing to show.
-      const auto head = sqlite::applied_schema_version(*db) > 0 ? sqlite::read_head(*db) : 0;
+      const auto schema = sqlite::applied_schema_version(*db);
+      if (schema >= kEventChainMigration) sqlite::fill_event_chain(*db);
+      const auto head = schema > 0 ? sqlite::read_head(*db) : 0;
       writer_ = std::make_unique<sqlite::append_writer>(
           std::move(db), options_, [this](std::int64_t h) { on_commit(h); },
           [this](std::int64_t h) { on_durable(h); });
@@ -105,7 +110,11 @@ class sqlite_event_store::impl {
     return translated([&] {
       connection db(options_.path, connection::mode::read_write_create);
       configure(db, options_);
-      return sqlite::apply_migrations(db, migrations_for(backend::sqlite));
+      const int applied = sqlite::apply_migrations(db, migrations_for(backend::sqlite));
+      if (sqlite::applied_schema_version(db) >= kEventChainMigration) {
+        sqlite::fill_event_chain(db);
+      }
+      return applied;
     });
   }
 

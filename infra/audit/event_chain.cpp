@@ -1,0 +1,113 @@
+#include "infra/audit/event_chain.hpp"
+
+#include <sodium.h>
+
+#include <stdexcept>
+
+namespace realmkit::infra::audit {
+namespace {
+
+// Versioned, so a future change of the framing cannot be confused with this one.
+constexpr std::string_view kDomain = "realmkit.event-chain.v1";
+
+void put_u64(crypto_hash_sha256_state& state, std::uint64_t value) {
+  std::array<unsigned char, 8> bytes{};
+  for (int i = 7; i >= 0; --i) {
+    bytes[static_cast<std::size_t>(i)] = static_cast<unsigned char>(value & 0xff);
+    value >>= 8;
+  }
+  crypto_hash_sha256_update(&state, bytes.data(), bytes.size());
+}
+
+// Length-prefixed, so field boundaries cannot move ("ab"+"c" and "a"+"bc" hash differently).
+void put_text(crypto_hash_sha256_state& state, std::string_view text) {
+  put_u64(state, text.size());
+  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(text.data()),
+                            text.size());
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+chain_hash chain_link(const chain_hash& previous, std::int64_t global_position,
+                      std::string_view event_id, std::string_view stream_id,
+                      std::int64_t stream_version, std::string_view type, int schema_version,
+                      timestamp recorded_at, std::string_view data, std::string_view metadata) {
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  put_text(state, kDomain);
+  crypto_hash_sha256_update(&state, previous.data(), previous.size());
+  put_u64(state, static_cast<std::uint64_t>(global_position));
+  put_text(state, event_id);
+  put_text(state, stream_id);
+  put_u64(state, static_cast<std::uint64_t>(stream_version));
+  put_text(state, type);
+  put_u64(state, static_cast<std::uint64_t>(schema_version));
+  put_u64(state, static_cast<std::uint64_t>(recorded_at.time_since_epoch().count()));
+  put_text(state, data);
+  put_text(state, metadata);
+  chain_hash out{};
+  crypto_hash_sha256_final(&state, out.data());
+  return out;
+}
+
+chain_hash chain_link(const chain_hash& previous, const recorded_event& e) {
+  return chain_link(previous, e.global_position, e.event_id, e.stream_id, e.stream_version, e.type,
+                    e.schema_version, e.recorded_at, e.data, e.metadata);
+}
+
+std::string to_hex(const chain_hash& hash) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(hash.size() * 2);
+  for (const auto b : hash) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xf];
+  }
+  return out;
+}
+
+std::optional<chain_hash> chain_hash_from_hex(std::string_view hex) {
+  chain_hash out{};
+  if (hex.size() != out.size() * 2) return std::nullopt;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = hex_digit(hex[2 * i]);
+    const int lo = hex_digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+  }
+  return out;
+}
+
+std::optional<chain_break> chain_verifier::feed(const recorded_event& event) {
+  const auto expected_position = position_ + 1;
+  if (event.global_position != expected_position) {
+    if (event.global_position > expected_position) {
+      return chain_break{expected_position, "missing: the log goes on at position " +
+                                                std::to_string(event.global_position)};
+    }
+    return chain_break{event.global_position, "out of order: position " +
+                                                  std::to_string(event.global_position) +
+                                                  " follows " + std::to_string(position_)};
+  }
+  if (!event.hash) {
+    return chain_break{event.global_position, "the event has no chain hash"};
+  }
+  const auto computed = chain_link(hash_, event);
+  if (computed != *event.hash) {
+    return chain_break{event.global_position,
+                       "hash mismatch: the event or its predecessor was changed (stored " +
+                           to_hex(*event.hash) + ", computed " + to_hex(computed) + ")"};
+  }
+  position_ = event.global_position;
+  hash_ = computed;
+  return std::nullopt;
+}
+
+}  // namespace realmkit::infra::audit
