@@ -282,6 +282,29 @@ test('the drawer edits the value and marks a deal lost with a reason', async () 
   await nora.waitForFunction((t) => ![...document.querySelectorAll('.card .title')].some((n) => n.textContent === t), title);
 });
 
+test('a refused access token is refreshed once and the request retried', async () => {
+  const { page } = await signedIn(users.ned);
+  const refreshes = [];
+  page.on('request', (r) => r.url().endsWith('/api/auth/refresh') && refreshes.push(r));
+  // The server answers the next read as it would an expired token.
+  let refused = 0;
+  await page.route('**/api/pipelines?*', (route) => {
+    if (refused++ === 0) {
+      return route.fulfill({ status: 401, contentType: 'application/problem+json', headers: { 'WWW-Authenticate': 'Bearer realm="realmkit", error="invalid_token"' }, body: '{"status":401,"title":"Unauthorized"}' });
+    }
+    return route.continue();
+  });
+  await page.evaluate(() => {
+    delete document.body.dataset.boardReady;
+    location.hash = '#/board/';
+  });
+  await page.waitForSelector('body[data-board-ready]');
+  check(refused === 2, `the read was refused once and sent again (${refused} requests)`);
+  check(refreshes.length === 1, `one refresh (${refreshes.length})`);
+  check((await page.$$('.card')).length > 0, 'the board shows its cards');
+  await page.unroute('**/api/pipelines?*');
+});
+
 test('the analytics page draws its charts', async () => {
   const { page } = await signedIn(users.nora);
   await page.click('#nav-analytics');

@@ -30,6 +30,11 @@ export function accessToken() {
   return session.access;
 }
 
+// True when the access token is about to expire: a WebSocket opened with it would be refused.
+export function tokenExpiring() {
+  return !!session.access && Date.now() > session.expiresAt - 5000;
+}
+
 export function me() {
   return session.me;
 }

@@ -49,7 +49,7 @@ export class Board {
       { id: 'pipeline-select', 'aria-label': 'Pipeline', onchange: (e) => this.switchTo(e.target.value) },
       this.pipelines.map((p) => h('option', { value: p.id, selected: p.id === this.pipelineId }, p.name)),
     );
-    const users = [...this.directory.users.values()].sort((a, b) => a.display_name.localeCompare(b.display_name));
+    const users = [...this.directory.users.values()].filter((u) => u.role !== 'analyst' && u.role !== 'auditor').sort((a, b) => a.display_name.localeCompare(b.display_name));
     const owner = h(
       'select',
       { id: 'owner-filter', 'aria-label': 'Owner', onchange: (e) => this.setFilter('owner', e.target.value) },

@@ -1,6 +1,6 @@
 // The /ws connection (docs/realtime.md): one socket, rooms resumed from the last position seen
 // after any drop, a heartbeat that notices a dead connection, and the token renewed in place.
-import { accessToken, onToken } from './api.js';
+import { accessToken, onToken, refresh, tokenExpiring } from './api.js';
 
 const PING_EVERY = 15000;
 const PONG_WITHIN = 5000;
@@ -59,6 +59,11 @@ export class Live {
       return;
     }
     clearTimeout(this.timer);
+    if (tokenExpiring()) {
+      // After a long sleep or a long time offline: a fresh token first, else the upgrade is refused.
+      refresh().then(() => this.connect(), () => {});
+      return;
+    }
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
     const socket = new WebSocket(url, ['realmkit.v1', `access_token.${accessToken()}`]);
     this.socket = socket;
