@@ -148,7 +148,7 @@ export class Board {
     stage.totalNode = h('span', { class: 'total', 'data-role': 'total' });
     stage.weightedNode = h('span', { class: 'weighted', 'data-role': 'weighted' });
     stage.list = h('ol', { class: 'cards', 'aria-labelledby': titleId });
-    stage.more = h('p', { class: 'muted more', hidden: true, text: 'More deals in this stage: narrow the board with the filters.' });
+    stage.more = h('button', { type: 'button', class: 'more', hidden: true, onclick: () => this.more(stage) }, 'Show more');
     const column = h(
       'section',
       { class: 'column', role: 'listitem', 'aria-labelledby': titleId, dataset: { stageId: stage.id, stageName: stage.name } },
@@ -178,6 +178,27 @@ export class Board {
     stage.node = column;
     this.paintSums(stage);
     return column;
+  }
+
+  // The stage's next page of cards (its count and totals are the whole stage's already).
+  async more(stage) {
+    const cursor = stage.next_cursor;
+    if (!cursor) return;
+    stage.more.disabled = true;
+    try {
+      const page = await get(`/api/pipelines/${this.pipelineId}/board${query({ ...this.filters, search: undefined, cursor, limit: 200 })}`);
+      const fresh = page.stages.find((x) => x.id === stage.id);
+      const fragment = document.createDocumentFragment();
+      for (const d of fresh?.deals ?? []) if (!this.cards.has(d.id)) fragment.append(this.renderCard(d, stage.id));
+      stage.list.append(fragment);
+      stage.next_cursor = fresh?.next_cursor ?? null;
+      stage.more.hidden = !stage.next_cursor;
+      this.applySearch();
+    } catch (e) {
+      announce(e.message, 'error');
+    } finally {
+      stage.more.disabled = false;
+    }
   }
 
   renderCard(deal, stageId) {
