@@ -4,7 +4,6 @@
 // Every wait is on a condition with a bounded timeout; nothing sleeps.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { apiAs, chromiumOptions, DEMO_PASSWORD, startServer, users } from './server.mjs';
 
 const args = Object.fromEntries(
@@ -15,6 +14,10 @@ if (!args.binary || !args.artifacts) {
   process.exit(2);
 }
 mkdirSync(args.artifacts, { recursive: true });
+const { chromium } = await import('playwright-core').catch((e) => {
+  console.error(`playwright-core is missing (${e.message}): scripts/bootstrap installs it in tests/web`);
+  process.exit(1);
+});
 
 // Generous for a loaded 2-core machine running sanitizer builds, but bounded.
 const WAIT = 20000;
@@ -136,10 +139,11 @@ test('a drag in one browser moves the card in the other within 1 s', async () =>
   await ned.evaluate(() => document.addEventListener('drop', () => (window.droppedAt = Date.now()), true));
   await nora.evaluate(([t, s]) => {
     const observer = new MutationObserver(() => {
-      const moved = [...document.querySelectorAll(`.column[data-stage-name="${s}"] .card .title`)].some((n) => n.textContent === t);
+      const moved = [...document.querySelectorAll(`.column[data-stage-name="${s}"] .card`)].find((n) => n.querySelector('.title').textContent === t);
       if (moved && !window.arrivedAt) window.arrivedAt = Date.now();
+      if (moved?.classList.contains('flash')) window.highlighted = true;
     });
-    observer.observe(document.getElementById('board'), { childList: true, subtree: true });
+    observer.observe(document.getElementById('board'), { childList: true, subtree: true, attributes: true, attributeFilter: ['class'] });
   }, [title, to]);
   await card(ned, title).dragTo(column(ned, to));
   await waitForStage(nora, title, to, WAIT);
@@ -147,6 +151,7 @@ test('a drag in one browser moves the card in the other within 1 s', async () =>
   console.log(`  drop → card moved on the colleague's board: ${elapsed} ms`);
   check(elapsed >= 0 && elapsed <= LIVE_WITHIN_MS, `the card reached the other board ${elapsed} ms after the drop`);
   await waitForStage(ned, title, to);
+  check(await nora.evaluate(() => window.highlighted === true), 'the moved card is highlighted on the colleague\'s board');
   check((await count(nora, to)) === before + 1, 'the target column counts the card');
   check((await stageOf(ned, title)) === to, 'the card stays where it was dropped');
   check(from !== to, 'the card changed stage');
