@@ -124,6 +124,20 @@ test('a sales rep sees only their team\'s deals', async () => {
     `Ned (North) sees North's deals only: ${nedTitles.join(', ')}`);
 });
 
+test('the owner filter and the search narrow the board', async () => {
+  const { page } = await signedIn(users.nora);
+  const owners = () => page.$$eval('.card:not([hidden]) .owner', (n) => [...new Set(n.map((x) => x.textContent))]);
+  check((await owners()).length === 2, `Nora's team board has two owners: ${await owners()}`);
+  const ned = await page.$eval('#owner-filter', (s) => [...s.options].find((o) => o.textContent === 'Ned Norris').value);
+  await page.evaluate(() => delete document.body.dataset.boardReady);
+  await page.selectOption('#owner-filter', ned);
+  await page.waitForSelector('body[data-board-ready]');
+  check(JSON.stringify(await owners()) === '["Ned Norris"]', `only Ned's cards: ${await owners()}`);
+  await page.fill('#board-search', 'rocket');
+  const shown = await page.$$eval('.card:not([hidden]) .title', (n) => n.map((x) => x.textContent));
+  check(JSON.stringify(shown) === '["Rocket skates renewal"]', `the search keeps one card: ${shown}`);
+});
+
 test('a drag in one browser moves the card in the other within 1 s', async () => {
   const { page: ned } = await signedIn(users.ned);
   const { page: nora } = await signedIn(users.nora);
