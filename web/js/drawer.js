@@ -7,12 +7,14 @@ let current = null; // {id, node, returnFocus, onKey}
 
 export function closeDrawer() {
   if (!current) return;
-  const { node, returnFocus, onKey } = current;
+  const { id, node, returnFocus, onKey } = current;
   current = null;
   document.removeEventListener('keydown', onKey);
   node.remove();
   document.getElementById('scrim')?.remove();
-  if (returnFocus && document.contains(returnFocus)) returnFocus.focus();
+  // A live reload may have drawn the card anew meanwhile: focus goes to the deal's card as it is now.
+  const card = returnFocus && document.contains(returnFocus) ? returnFocus : document.querySelector(`.card[data-deal-id="${id}"]`);
+  card?.focus();
 }
 
 export async function openDrawer(id, context) {
