@@ -65,6 +65,7 @@ void print_config(const infra::store_config& store, const serve_options& serving
   }
   validate(serving.cluster, postgres);
   const auto& cluster = serving.cluster;
+  const auto web = cluster.roles.api ? resolve_web_root(serving.web_root) : std::filesystem::path();
   const infra::rate_limit::rate_limit_policy defaults;
 
   auto line = [&out](std::string_view name, const std::string& value) {
@@ -99,10 +100,7 @@ void print_config(const infra::store_config& store, const serve_options& serving
     line("rate_limits.shared", cluster.shared_redis() ? "redis" : "no (per process)");
   }
   line("analytics.refresh_seconds", std::to_string(serving.analytics_refresh_seconds));
-  if (cluster.roles.api) {
-    const auto web = resolve_web_root(serving.web_root);
-    line("web.root", web.empty() ? "(none: no browser UI)" : web.string());
-  }
+  if (cluster.roles.api) line("web.root", web.empty() ? "(none: no browser UI)" : web.string());
   if (cluster.distributed_bus()) {
     line("kafka.brokers", cluster.kafka.brokers);
     line("kafka.topic", cluster.kafka.topic);
