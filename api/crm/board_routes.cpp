@@ -61,8 +61,14 @@ void write_amounts(json_out& out, const std::vector<domain::money>& amounts) {
   out.end_array();
 }
 
-http_response get_board(request_scope& scope, infra::sql::session& db) {
-  const query_reader q(scope.request(), {"owner", "team", "stage", "cursor", "limit"});
+}  // namespace
+
+std::string_view board_schema() {
+  return kBoardSchema;
+}
+
+http_response answer_board(request_scope& scope, infra::sql::session& db, const query_reader& q,
+                           domain::timestamp now) {
   board::board_request request;
   request.pipeline_id = path_id(scope.request());
   request.owner = q.id("owner");
@@ -82,7 +88,6 @@ http_response get_board(request_scope& scope, infra::sql::session& db) {
   if ((request.stage || request.after) && view->stages.empty()) {
     fail(request.stage ? "stage" : "cursor", "names no stage of this pipeline");
   }
-  const auto now = scope.services().clock();
   json_out out;
   out.begin_object();
   out.key("pipeline_id").string(view->pipeline_id);
@@ -109,6 +114,13 @@ http_response get_board(request_scope& scope, infra::sql::session& db) {
   out.key("position").integer(view->position);
   out.end_object();
   return http_response::json(200, out.take());
+}
+
+namespace {
+
+http_response get_board(request_scope& scope, infra::sql::session& db) {
+  const query_reader q(scope.request(), {"owner", "team", "stage", "cursor", "limit"});
+  return answer_board(scope, db, q, scope.services().clock());
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ void add_crm_routes(router& routes, crm_services& services) {
   add_timeline_routes(routes, services);
   add_inbox_routes(routes, services);
   add_analytics_routes(routes, services);
+  add_audit_routes(routes, services);
 }
 
 }  // namespace realmkit::api::crm

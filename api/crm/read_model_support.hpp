@@ -49,4 +49,12 @@ class query_reader {
 // (JSON members text, without braces; may be empty).
 std::string page_schema(std::string_view item_properties, std::string_view extra = {});
 
+// The pipeline board of the board read model in `db`, as GET /api/pipelines/{id}/board answers
+// it: its parameters (owner, team, stage, cursor, limit) from `q`, days in stage counted at
+// `now`. The audit's board as of a past time answers the same from a past read model.
+http_response answer_board(request_scope& scope, infra::sql::session& db, const query_reader& q,
+                           domain::timestamp now);
+// The JSON Schema of that answer.
+std::string_view board_schema();
+
 }  // namespace realmkit::api::crm

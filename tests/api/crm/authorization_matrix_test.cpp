@@ -13,6 +13,7 @@
 #include "api/auth/permissions.hpp"
 #include "commands/crm_commands.hpp"
 #include "infra/ids.hpp"
+#include "infra/json/json_time.hpp"
 #include "tests/api/crm/crm_fixture.hpp"
 #include "tests/infra/store_backends.hpp"
 
@@ -695,6 +696,38 @@ std::map<std::string, scenario> scenarios() {
   t["analytics.refresh"] = {S::organisation, [](F&, const cell&) {
                               return request_spec{"POST", "/api/analytics/refresh", "{}"};
                             }};
+
+  // ---- audit: the history of every team, for audit:view alone ----
+  const auto now = [] {
+    return *infra::format_timestamp(
+        std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+  };
+  for (const char* part : {"events", "state", "changes"}) {
+    t[std::string("audit.stream_") + part] = {
+        S::organisation, [rep, part](F& f, const cell& c) {
+          return request_spec{"GET", "/api/audit/streams/deal-" + deal(f, rep(c)) + "/" + part};
+        }};
+  }
+  t["audit.feed"] = {S::organisation, [](F&, const cell&) {
+                       return request_spec{"GET", "/api/audit/events?limit=5"};
+                     }};
+  t["audit.correlation_events"] = {
+      S::organisation, [](F&, const cell&) {
+        return request_spec{"GET", "/api/audit/correlations/none/events"};
+      }};
+  t["audit.board_as_of"] = {
+      S::organisation, [now](F& f, const cell&) {
+        return request_spec{"GET", "/api/audit/pipelines/" + f.pipeline + "/board?as_of=" + now()};
+      }};
+  t["audit.board_changes"] = {S::organisation, [now](F& f, const cell&) {
+                                const auto at = now();
+                                return request_spec{"GET", "/api/audit/pipelines/" + f.pipeline +
+                                                               "/board/changes?from=" + at +
+                                                               "&to=" + at};
+                              }};
+  t["audit.forecast_as_of"] = {S::organisation, [now](F&, const cell&) {
+                                 return request_spec{"GET", "/api/audit/forecast?as_of=" + now()};
+                               }};
   return t;
 }
 
@@ -817,3 +850,4 @@ REALMKIT_MATRIX_GROUP("board", "board.", 1)
 REALMKIT_MATRIX_GROUP("search", "search.", 1)
 REALMKIT_MATRIX_GROUP("inbox", "inbox.", 2)
 REALMKIT_MATRIX_GROUP("analytics", "analytics.", 10)
+REALMKIT_MATRIX_GROUP("audit", "audit.", 8)
