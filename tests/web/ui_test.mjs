@@ -285,6 +285,21 @@ test('a card moves by keyboard alone, and the timeline shows who moved it and wh
     'closing the drawer returns focus to the card');
 });
 
+test('an open drawer shows a colleague\'s change as it happens', async () => {
+  const { page: ned } = await signedIn(users.ned);
+  const nora = await apiAs(server.base, users.nora);
+  const title = 'Anvils, 500 units';
+  const to = await otherStage(ned, title);
+  const id = await card(ned, title).getAttribute('data-deal-id');
+  await card(ned, title).click();
+  await ned.waitForSelector('#drawer #timeline');
+  const deal = await nora.get(`/api/deals/${id}`);
+  const board = await nora.get(`/api/pipelines/${deal.pipeline_id}/board`);
+  await nora.post(`/api/deals/${id}/stage`, { stage_id: board.stages.find((s) => s.name === to).id });
+  await ned.waitForFunction((s) => document.querySelector('#drawer [data-field=stage]')?.textContent === s, to);
+  await ned.waitForFunction(() => document.querySelector('#timeline li .who')?.textContent === 'Nora North');
+});
+
 test('the drawer edits the value and marks a deal lost with a reason', async () => {
   const { page: nora } = await signedIn(users.nora);
   const title = 'Operations suite';

@@ -3,7 +3,7 @@
 // moves from colleagues over /ws; presence; filters and search.
 import { ApiError, all, can, get, me, post, query, written } from './api.js';
 import { announce, fill, h, money, moneyList } from './dom.js';
-import { openDrawer } from './drawer.js';
+import { dealChanged, openDrawer } from './drawer.js';
 
 export class Board {
   constructor(root, live, directory) {
@@ -455,6 +455,7 @@ export class Board {
     const data = m.data || {};
     const id = data.stream_id?.startsWith('deal-') ? data.stream_id.slice(5) : data.event?.deal_id || data.stream_id;
     const card = id ? this.cards.get(id) : null;
+    if (id) dealChanged(id, m.position);
     if (m.kind === 'deal.stage_moved' && card) {
       if (data.version <= card.deal.version) return; // already shown (our own move)
       card.deal.version = data.version;

@@ -49,16 +49,24 @@ export async function openDrawer(id, context) {
   };
   document.addEventListener('keydown', onKey);
   document.body.append(h('div', { id: 'scrim', class: 'scrim', onclick: closeDrawer }), node);
-  current = { id, node, returnFocus: context.returnFocus, onKey };
+  current = { id, node, returnFocus: context.returnFocus, onKey, redraw: () => renderDeal(id, context, title, body) };
   close.focus();
   await renderDeal(id, context, title, body);
+}
+
+// A colleague changed the deal: the open drawer shows it, unless the user is typing in it.
+export function dealChanged(id, position) {
+  if (current?.id !== id) return;
+  current.seen = Math.max(current.seen ?? 0, position);
+  if (current.node.contains(document.activeElement) && document.activeElement.matches('input, select')) return;
+  current.redraw();
 }
 
 async function renderDeal(id, context, title, body) {
   let deal;
   let timeline;
   try {
-    const fresh = { min_position: written() };
+    const fresh = { min_position: Math.max(written() ?? 0, current?.seen ?? 0) || undefined };
     [deal, timeline] = await Promise.all([get(`/api/deals/${id}${query(fresh)}`), all(`/api/deals/${id}/timeline`, fresh)]);
   } catch (e) {
     fill(body, h('p', { role: 'alert', text: e.message }));
