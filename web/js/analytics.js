@@ -4,10 +4,11 @@ import { all, get, query } from './api.js';
 import { fill, h, money } from './dom.js';
 import { barChart, columnChart } from './charts.js';
 
-export async function showAnalytics(root, directory) {
+export async function showAnalytics(root, directory, pipelineId) {
   fill(root, h('h1', { text: 'Analytics' }), h('p', { class: 'muted', text: 'Loading…' }));
   const pipelines = await all('/api/pipelines');
-  const pipeline = pipelines[0]?.id;
+  const pipeline = pipelines.find((x) => x.id === pipelineId)?.id ?? pipelines[0]?.id;
+  const name = pipelines.find((x) => x.id === pipeline)?.name ?? '';
   const p = query({ pipeline });
   const [forecast, stages, funnel, durations, wins] = await Promise.all([
     get(`/api/analytics/forecast${p}`),
@@ -65,7 +66,10 @@ export async function showAnalytics(root, directory) {
   fill(
     root,
     h('h1', { text: 'Analytics' }),
-    h('p', { class: 'muted', text: `${pipelines[0]?.name ?? ''} · figures in ${currency} · as of position ${stages.position}` }),
+    h('div', { class: 'toolbar' },
+      h('select', { id: 'analytics-pipeline', 'aria-label': 'Pipeline', onchange: (e) => { location.hash = `#/analytics/${e.target.value}`; } },
+        pipelines.map((x) => h('option', { value: x.id, selected: x.id === pipeline }, x.name))),
+      h('span', { class: 'muted', text: `${name} · figures in ${currency} · as of position ${stages.position}` })),
     h('div', { class: 'charts' },
       columnChart({ id: 'chart-forecast', title: 'Forecast per month (value, weighted in front)', rows: forecastRows }),
       barChart({ id: 'chart-stages', title: 'Open value per stage', rows: stageRows }),

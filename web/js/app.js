@@ -88,7 +88,7 @@ async function route() {
     board = null;
   }
   try {
-    if (page === 'analytics') await showAnalytics(main, directory);
+    if (page === 'analytics') await showAnalytics(main, directory, id);
     else if (page === 'contacts' && id) await showContact(main, directory, id);
     else if (page === 'contacts') await showContacts(main, directory);
     else {
