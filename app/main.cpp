@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "app/audit_chain_commands.hpp"
 #include "app/audit_commands.hpp"
 #include "app/config_command.hpp"
 #include "app/demo_seed.hpp"
@@ -237,6 +238,32 @@ int main(int argc, char** argv) {
                          "only events after this global position (the last line's "
                          "global_position, to resume)");
 
+  auto* audit_cmd =
+      app.add_subcommand("audit", "check the event log's hash chain and sign checkpoints of it");
+  audit_cmd->require_subcommand(1);
+  app::audit_verify_options verifying;
+  auto* audit_verify_cmd = audit_cmd->add_subcommand(
+      "verify", "recompute every link of the log's hash chain; name the first broken one");
+  add_store_options(audit_verify_cmd);
+  audit_verify_cmd->add_option("--checkpoint", verifying.checkpoint_file,
+                               "a signed checkpoint (audit checkpoint) the log must still match");
+  audit_verify_cmd->add_option("--public-key", verifying.public_key,
+                               "hex: the key the checkpoint must be signed with");
+  audit_verify_cmd->add_flag("--json", verifying.json, "print the report as JSON");
+  app::audit_checkpoint_options checkpointing;
+  auto* audit_checkpoint_cmd = audit_cmd->add_subcommand(
+      "checkpoint", "verify the log, then print a signed checkpoint of its head");
+  add_store_options(audit_checkpoint_cmd);
+  audit_checkpoint_cmd
+      ->add_option("--signing-key", checkpointing.signing_key_file, "from audit keygen")
+      ->required();
+  audit_checkpoint_cmd->add_option("--out", checkpointing.out_file,
+                                   "write the checkpoint here instead of to stdout");
+  std::string keygen_out;
+  auto* audit_keygen_cmd = audit_cmd->add_subcommand(
+      "keygen", "create an Ed25519 key pair for signing checkpoints (never overwrites a file)");
+  audit_keygen_cmd->add_option("--out", keygen_out, "the file to keep the key pair in")->required();
+
   auto* version_cmd = app.add_subcommand("version", "print the version and exit");
 
   try {
@@ -292,6 +319,15 @@ int main(int argc, char** argv) {
       std::ios::sync_with_stdio(false);
       return app::export_log(options.store, exporting, std::cout, std::cerr);
     }
+    if (*audit_verify_cmd) {
+      setup_logging(options);
+      return app::audit_verify(options.store, verifying, std::cout, std::cerr);
+    }
+    if (*audit_checkpoint_cmd) {
+      setup_logging(options);
+      return app::audit_checkpoint(options.store, checkpointing, std::cout, std::cerr);
+    }
+    if (*audit_keygen_cmd) return app::audit_keygen(keygen_out, std::cout);
     if (*version_cmd) {
       std::cout << "realmkit 0.1.0\n";
       return 0;
