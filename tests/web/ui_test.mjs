@@ -124,6 +124,21 @@ test('a sales rep sees only their team\'s deals', async () => {
     `Ned (North) sees North's deals only: ${nedTitles.join(', ')}`);
 });
 
+test('signing out ends the session; the next user sees only their own board', async () => {
+  const { page } = await signedIn(users.ned);
+  await page.click('#sign-out');
+  await page.waitForSelector('#email');
+  check((await page.$$('.card')).length === 0, 'no card stays on screen');
+  await page.waitForSelector('#connection[data-state="closed"]', { state: 'attached' });
+  await page.fill('#email', users.sia);
+  await page.fill('#password', DEMO_PASSWORD);
+  await page.click('button[type=submit]');
+  await boardReady(page);
+  const titles = await page.$$eval('.card .title', (n) => n.map((x) => x.textContent));
+  check(titles.includes('Clinic scheduling') && !titles.includes('Anvils, 500 units'), `Sia's board: ${titles.join(', ')}`);
+  check((await page.textContent('#who')).startsWith('Sia Santos'), 'the header names Sia');
+});
+
 test('the owner filter and the search narrow the board', async () => {
   const { page } = await signedIn(users.nora);
   const owners = () => page.$$eval('.card:not([hidden]) .owner', (n) => [...new Set(n.map((x) => x.textContent))]);
