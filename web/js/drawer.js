@@ -145,7 +145,7 @@ export function renderTimeline(items, stageName = (s) => s, userName = (u) => u)
 
 function describe(item, stageName, userName) {
   const d = item.data || {};
-  if (item.entry === 'activity') return `${item.type}: ${item.summary}${item.duration_minutes ? ` (${item.duration_minutes} min)` : ''}`;
+  if (item.entry === 'activity') return `${capital(item.type)}: ${item.summary}${item.duration_minutes ? ` (${item.duration_minutes} min)` : ''}`;
   if (item.entry === 'task') return `Task: ${item.summary} (${item.status}${item.due_at ? `, due ${when(item.due_at)}` : ''})`;
   switch (item.type.replace(/\.v\d+$/, '')) {
     case 'deal.stage_moved':
@@ -162,9 +162,16 @@ function describe(item, stageName, userName) {
       return 'Won';
     case 'deal.lost':
       return `Lost: ${d.reason ?? ''}`;
-    default:
-      return item.type.replace(/^[a-z]+\./, '').replace(/_/g, ' ');
+    default: {
+      // "contact.email_added.v1" → "Contact: email added"
+      const [kind, what = ''] = item.type.replace(/\.v\d+$/, '').split('.');
+      return `${capital(kind)}: ${what.replace(/_/g, ' ')}`;
+    }
   }
+}
+
+function capital(word) {
+  return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
 function fmt(m) {
