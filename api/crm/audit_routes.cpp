@@ -15,6 +15,7 @@
 #include "api/audit/past_read_model.hpp"
 #include "api/crm/read_model_support.hpp"
 #include "api/crm/route_groups.hpp"
+#include "infra/audit/chain_verify.hpp"
 #include "infra/event_envelope.hpp"
 #include "projections/analytics/analytics_projection.hpp"
 #include "projections/analytics/analytics_queries.hpp"
@@ -585,6 +586,51 @@ constexpr const char* kForecastSchema =
 
 }  // namespace
 
+// ---- the hash chain (docs/event-store.md) ----
+
+constexpr const char* kVerifySchema =
+    R"({"type":"object","required":["verified","head","checked","verified_through","hash",)"
+    R"("first_broken"],"properties":{"verified":{"type":"boolean"},"head":{"type":"integer"},)"
+    R"("checked":{"type":"integer"},"verified_through":{"type":"integer"},)"
+    R"("hash":{"type":"string"},"first_broken":{"type":["object","null"],)"
+    R"("properties":{"position":{"type":"integer"},"reason":{"type":"string"}}}}})";
+
+// Recomputes every link from position 1 (up_to, default the head now) and names the first broken
+// one. A million events take seconds: it runs on the worker pool like every store read.
+http_response verify_log(request_scope& scope, read_note& note) {
+  const query_reader q(scope.request(), {"up_to"});
+  auto& store = store_of(scope);
+  infra::audit::verify_options options;
+  if (q.text("up_to")) {
+    options.up_to = positive(q, "up_to");
+    const auto head = store.head_position();
+    if (options.up_to > head) {
+      fail("up_to", "is beyond the log's head position " + std::to_string(head));
+    }
+  }
+  const auto report = infra::audit::verify_chain(store, options);
+  note.target = "hash chain";
+  note.items = static_cast<std::size_t>(report.checked);
+  json_out out;
+  out.begin_object();
+  out.key("verified").boolean(report.ok());
+  out.key("head").integer(report.head);
+  out.key("checked").integer(report.checked);
+  out.key("verified_through").integer(report.verified_through);
+  out.key("hash").string(infra::audit::to_hex(report.last_hash));
+  out.key("first_broken");
+  if (report.first_break) {
+    out.begin_object();
+    out.key("position").integer(report.first_break->position);
+    out.key("reason").string(report.first_break->reason);
+    out.end_object();
+  } else {
+    out.null();
+  }
+  out.end_object();
+  return http_response::json(200, out.take());
+}
+
 void add_audit_routes(router& routes, crm_services& services) {
   const auto events_schema = page_of_events_schema();
   add_audit_route(routes, services, "/api/audit/streams/{stream_id}/events", "audit.stream_events",
@@ -617,6 +663,10 @@ void add_audit_routes(router& routes, crm_services& services) {
                   "How a pipeline board changed between two times: deals that entered, left, "
                   "moved stage or changed value (from, to)",
                   kBoardChangesSchema, board_changes);
+  add_audit_route(routes, services, "/api/audit/verify", "audit.verify",
+                  "Recompute the log's hash chain from position 1 through up_to (default: the "
+                  "head) and name the first broken link",
+                  kVerifySchema, verify_log);
   add_audit_route(routes, services, "/api/audit/forecast", "audit.forecast_as_of",
                   "The weighted forecast per close month as it stood at as_of (pipeline, owner, "
                   "team, from, to)",

@@ -725,6 +725,9 @@ std::map<std::string, scenario> scenarios() {
                                                                "/board/changes?from=" + at +
                                                                "&to=" + at};
                               }};
+  t["audit.verify"] = {S::organisation, [](F&, const cell&) {
+                         return request_spec{"GET", "/api/audit/verify"};
+                       }};
   t["audit.forecast_as_of"] = {S::organisation, [now](F&, const cell&) {
                                  return request_spec{"GET", "/api/audit/forecast?as_of=" + now()};
                                }};
@@ -850,4 +853,4 @@ REALMKIT_MATRIX_GROUP("board", "board.", 1)
 REALMKIT_MATRIX_GROUP("search", "search.", 1)
 REALMKIT_MATRIX_GROUP("inbox", "inbox.", 2)
 REALMKIT_MATRIX_GROUP("analytics", "analytics.", 10)
-REALMKIT_MATRIX_GROUP("audit", "audit.", 8)
+REALMKIT_MATRIX_GROUP("audit", "audit.", 9)
