@@ -381,6 +381,7 @@ test('contacts: full-text search and a contact\'s timeline', async () => {
   await page.waitForSelector('#contact-name');
   check((await page.textContent('#contact-name')) === 'Wile Coyote', 'the contact page opens');
   await page.waitForFunction(() => document.querySelector('#timeline')?.textContent.includes('Sent the anvil spec sheet'));
+  await page.screenshot({ path: join(args.artifacts, 'contact.png') });
 });
 
 test('the UI is served with its security headers, and nothing outside web/', async () => {
