@@ -38,7 +38,7 @@ int replay_all(infra::event_store& store, const replay_options& options, std::os
   const auto upto = as_of ? audit::position_at(store, *as_of) : store.head_position();
   audit::log_replayer replayer;
   const auto started = std::chrono::steady_clock::now();
-  audit::scan_log(store, 0, upto, [&](const infra::recorded_event& e) {
+  audit::scan_log_ahead(store, 0, upto, [&](const infra::recorded_event& e) {
     replayer.apply(e);
     return true;
   });
@@ -124,7 +124,7 @@ int export_log(const infra::store_config& config, const export_options& options,
   std::string line;
   std::int64_t written = 0;
   std::int64_t last = after;  // the last position written out whole
-  audit::scan_log(*store, after, upto, [&](const infra::recorded_event& e) {
+  audit::scan_log_ahead(*store, after, upto, [&](const infra::recorded_event& e) {
     line.clear();
     infra::encode_envelope(e, line);
     line += '\n';

@@ -1,6 +1,7 @@
 #include "api/audit/log_reader.hpp"
 
 #include <algorithm>
+#include <future>
 
 #include "infra/event_codec.hpp"
 
@@ -50,6 +51,32 @@ std::int64_t scan_log(infra::event_store& store, std::int64_t after, std::int64_
     }
   }
   return at;
+}
+
+std::int64_t scan_log_ahead(infra::event_store& store, std::int64_t after, std::int64_t upto,
+                            const std::function<bool(const infra::recorded_event&)>& each,
+                            std::size_t batch) {
+  auto read = [&store, upto, batch](std::int64_t from) {
+    const auto want = std::min<std::int64_t>(static_cast<std::int64_t>(batch), upto - from);
+    return store.read_all(from, static_cast<std::size_t>(want));
+  };
+  std::int64_t at = after;
+  if (at >= upto) return at;
+  auto next = std::async(std::launch::async, read, at);
+  for (;;) {
+    const auto events = next.get();
+    if (events.empty()) return at;
+    const auto last = events.back().global_position;
+    const bool more = last < upto;
+    if (more) next = std::async(std::launch::async, read, last);
+    for (const auto& e : events) {
+      if (e.global_position > upto) return at;
+      at = e.global_position;
+      // A pending read is waited for by the future's destructor: nothing outlives this call.
+      if (!each(e)) return at;
+    }
+    if (!more) return at;
+  }
 }
 
 feed_page read_feed(infra::event_store& store, const feed_request& request) {

@@ -59,4 +59,11 @@ std::int64_t scan_log(infra::event_store& store, std::int64_t after, std::int64_
                       const std::function<bool(const infra::recorded_event&)>& each,
                       std::size_t batch = 2'000);
 
+// The same, with the next batch read on another thread while `each` works through this one: for
+// long scans (whole-log replays, read models as of a past time), where reading and folding cost
+// about the same.
+std::int64_t scan_log_ahead(infra::event_store& store, std::int64_t after, std::int64_t upto,
+                            const std::function<bool(const infra::recorded_event&)>& each,
+                            std::size_t batch = 5'000);
+
 }  // namespace realmkit::api::audit

@@ -95,14 +95,15 @@ void past_read_model::advance_to(std::int64_t position) {
         throw std::logic_error("a past read model's catalog moved under it");
       }
     }
-    const auto reached = scan_log(store_, position_, end, [&](const infra::recorded_event& e) {
-      for (std::size_t i = 0; i < parts_.size(); ++i) {
-        if (!parts_[i].projection->handles(e.type)) continue;
-        parts_[i].writer->apply(e, contexts[i]);
-        ++applied_;
-      }
-      return true;
-    });
+    const auto reached =
+        scan_log_ahead(store_, position_, end, [&](const infra::recorded_event& e) {
+          for (std::size_t i = 0; i < parts_.size(); ++i) {
+            if (!parts_[i].projection->handles(e.type)) continue;
+            parts_[i].writer->apply(e, contexts[i]);
+            ++applied_;
+          }
+          return true;
+        });
     if (reached < end) {
       throw infra::corrupt_event("the log ends at position " + std::to_string(reached) +
                                  ", before " + std::to_string(end));
