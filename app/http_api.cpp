@@ -28,7 +28,11 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
       metrics_(metrics),
       clock_(options_.clock ? options_.clock : api::auth::system_clock()),
       hasher_(options_.argon2),
-      tokens_(std::move(keys), options_.tokens, refresh_tokens, clock_, options_.revocations),
+      own_revocations_(options_.revocations
+                           ? nullptr
+                           : std::make_unique<api::auth::memory_revocation_list>(clock_)),
+      tokens_(std::move(keys), options_.tokens, refresh_tokens, clock_,
+              options_.revocations ? options_.revocations : own_revocations_.get()),
       lockout_(options_.lockout, clock_),
       commands_(store),
       queries_(reads.database(), &reads.projector()),

@@ -12,6 +12,7 @@
 #include "api/auth/jwt.hpp"
 #include "api/auth/login_lockout.hpp"
 #include "api/auth/login_service.hpp"
+#include "api/auth/memory_revocation_list.hpp"
 #include "api/auth/refresh_token_store.hpp"
 #include "api/auth/revocation_list.hpp"
 #include "api/auth/token_service.hpp"
@@ -39,7 +40,7 @@ struct http_api_options {
   api::rate_limit_options limits;
   // The revocation list every API process shares (app/redis_revocation_list.hpp), so a logout or
   // a user's revocation refuses access tokens everywhere before they expire; nullptr in a single
-  // process, where access tokens live until they expire. Must outlive the http_api.
+  // process, which then keeps its own list in memory. Must outlive the http_api.
   api::auth::revocation_list* revocations = nullptr;
   // Origins allowed to call from a browser (the CORS allow-list); cookie-authenticated writes
   // are trusted from them.
@@ -90,6 +91,9 @@ class http_api final {
   // in.
   void catch_up();
   infra::crypto::password_hasher hasher_;
+  // This process's own list when options_.revocations is null (declared before tokens_, which
+  // uses it).
+  std::unique_ptr<api::auth::memory_revocation_list> own_revocations_;
   api::auth::token_service tokens_;
   api::auth::memory_login_lockout lockout_;
   commands::command_handler commands_;
