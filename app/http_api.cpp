@@ -42,7 +42,8 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
            .new_id = [] { return infra::new_uuid_v7(); },
            .hasher = &hasher_,
            .read_db = &reads.database(),
-           .projector = &reads.projector()},
+           .projector = &reads.projector(),
+           .end_sessions = [this](const std::string& user_id) { tokens_.revoke_user(user_id); }},
       logins_(hasher_, tokens_, lockout_,
               [this](std::string_view email) -> std::optional<api::auth::login_account> {
                 catch_up();

@@ -39,6 +39,10 @@ struct crm_services {
   // such routes.
   infra::sql::database* read_db = nullptr;
   const projections::projector* projector = nullptr;
+  // Ends every session of a user: after deactivation, a new role or team, or a password set by an
+  // admin, so that the old rights do not outlive the change by an access token's lifetime. Null
+  // where no sessions are issued.
+  std::function<void(const std::string& user_id)> end_sessions;
 };
 
 // Adds every CRM route. Each carries its permission ("deal:edit"), which the authentication guard

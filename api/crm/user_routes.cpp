@@ -24,6 +24,13 @@ std::string hash_password(const request_scope& scope, const std::string& passwor
   return hasher->hash(password);
 }
 
+// A successful change of what the user may do ends the user's sessions
+// (crm_services::end_sessions).
+http_response ending_sessions(request_scope& scope, const user_id& id, http_response reply) {
+  if (reply.status < 300 && scope.services().end_sessions) scope.services().end_sessions(id.value);
+  return reply;
+}
+
 http_response create(request_scope& scope) {
   const auto body = body_of(scope.request());
   const auto o = body.root();
@@ -51,9 +58,12 @@ http_response update(request_scope& scope) {
   if (auto email = o.optional_string("email")) commands.push_back(change_user_email{id, *email});
   if (auto role = optional_enum<user_role>(o, "role"))
     commands.push_back(change_user_role{id, *role});
+  const bool rights_change = o.has("role") || o.has("team_id");
   if (o.has("team_id"))
     commands.push_back(change_user_team{id, optional_id<team_id>(o, "team_id")});
-  return command_reply(execute_on_record(scope, commands, expected_version(scope.request(), o)));
+  auto reply =
+      command_reply(execute_on_record(scope, commands, expected_version(scope.request(), o)));
+  return rights_change ? ending_sessions(scope, id, std::move(reply)) : reply;
 }
 
 }  // namespace
@@ -77,17 +87,21 @@ void add_user_routes(router& routes, crm_services& services) {
             });
   add_route(routes, services, "PATCH", "/api/users/{id}", "users.update", perm::user_edit,
             "Change a user's name, e-mail address, role or team", update);
-  add_route(
-      routes, services, "POST", "/api/users/{id}/password", "users.set_password", perm::user_edit,
-      "Set a user's password", [](request_scope& scope) {
-        return body_command<user_command>(scope, {"password"}, [&](const json_object& o) {
-          return change_user_password{user_of(scope), hash_password(scope, o.string("password"))};
-        });
-      });
+  add_route(routes, services, "POST", "/api/users/{id}/password", "users.set_password",
+            perm::user_edit, "Set a user's password", [](request_scope& scope) {
+              return ending_sessions(
+                  scope, user_of(scope),
+                  body_command<user_command>(scope, {"password"}, [&](const json_object& o) {
+                    return change_user_password{user_of(scope),
+                                                hash_password(scope, o.string("password"))};
+                  }));
+            });
   add_route(routes, services, "DELETE", "/api/users/{id}", "users.deactivate", perm::user_edit,
             "Deactivate a user (they can no longer sign in)", [](request_scope& scope) {
-              return record_command<user_command>(scope, deactivate_user{user_of(scope)},
-                                                  bodyless_expected_version(scope.request()));
+              return ending_sessions(
+                  scope, user_of(scope),
+                  record_command<user_command>(scope, deactivate_user{user_of(scope)},
+                                               bodyless_expected_version(scope.request())));
             });
   add_route(routes, services, "POST", "/api/users/{id}/reactivate", "users.reactivate",
             perm::user_edit, "Reactivate a deactivated user", [](request_scope& scope) {
