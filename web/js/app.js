@@ -29,6 +29,8 @@ live.onState((state) => {
 function showSignIn(message) {
   nav.hidden = true;
   document.body.dataset.signedIn = 'false';
+  // No board is on screen any more: a stale marker would tell the next user's wait it is ready.
+  delete document.body.dataset.boardReady;
   const email = h('input', { id: 'email', type: 'email', autocomplete: 'username', required: true });
   const password = h('input', { id: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const error = h('p', { id: 'login-error', class: 'error', role: 'alert', hidden: !message, text: message || '' });

@@ -38,6 +38,7 @@ export class Board {
   }
 
   hide() {
+    delete document.body.dataset.boardReady;
     if (this.leave) this.leave();
     this.leave = null;
     clearTimeout(this.reloadTimer);
