@@ -308,11 +308,15 @@ test('an open drawer shows a colleague\'s change as it happens', async () => {
   const id = await card(ned, title).getAttribute('data-deal-id');
   await card(ned, title).click();
   await ned.waitForSelector('#drawer #timeline');
+  // Text typed and not yet sent outlives the redraw, even with the focus elsewhere.
+  await ned.fill('#lose-reason', 'Half typed');
+  await ned.focus('#drawer-title ~ button');
   const deal = await nora.get(`/api/deals/${id}`);
   const board = await nora.get(`/api/pipelines/${deal.pipeline_id}/board`);
   await nora.post(`/api/deals/${id}/stage`, { stage_id: board.stages.find((s) => s.name === to).id });
   await ned.waitForFunction((s) => document.querySelector('#drawer [data-field=stage]')?.textContent === s, to);
   await ned.waitForFunction(() => document.querySelector('#timeline li .who')?.textContent === 'Nora North');
+  check(await ned.inputValue('#lose-reason') === 'Half typed', 'the typed reason is still there');
 });
 
 test('the drawer edits the value and marks a deal lost with a reason', async () => {

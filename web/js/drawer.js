@@ -49,7 +49,7 @@ export async function openDrawer(id, context) {
   };
   document.addEventListener('keydown', onKey);
   document.body.append(h('div', { id: 'scrim', class: 'scrim', onclick: closeDrawer }), node);
-  current = { id, node, returnFocus: context.returnFocus, onKey, redraw: () => renderDeal(id, context, title, body) };
+  current = { id, node, returnFocus: context.returnFocus, onKey, redraw: () => renderDeal(id, context, title, body, { keepTyped: true }) };
   close.focus();
   await renderDeal(id, context, title, body);
 }
@@ -57,12 +57,19 @@ export async function openDrawer(id, context) {
 // A colleague changed the deal: the open drawer shows it, unless the user is typing in it.
 export function dealChanged(id, position) {
   if (current?.id !== id) return;
+  // The echo of the user's own write: the action that made it redraws the drawer already.
+  if (position <= (written() ?? 0)) return;
   current.seen = Math.max(current.seen ?? 0, position);
   if (current.node.contains(document.activeElement) && document.activeElement.matches('input, select')) return;
   current.redraw();
 }
 
-async function renderDeal(id, context, title, body) {
+// Text a user typed and not yet sent (a field whose value is not the one it was drawn with).
+function typedFields(body) {
+  return new Map([...body.querySelectorAll('input[id]')].filter((el) => el.value !== el.defaultValue).map((el) => [el.id, el.value]));
+}
+
+async function renderDeal(id, context, title, body, { keepTyped = false } = {}) {
   let deal;
   let timeline;
   try {
@@ -130,7 +137,15 @@ async function renderDeal(id, context, title, body) {
       }) }, h('label', { for: 'lose-reason' }, 'Lost because'), reason, h('button', { type: 'submit', class: 'lose' }, 'Mark lost'))));
   }
 
+  // A colleague's change redraws the drawer while the user may be typing: what they typed stays.
+  const typed = keepTyped ? typedFields(body) : new Map();
+  const focused = body.contains(document.activeElement) ? document.activeElement.id : null;
   fill(body, details, forms, h('h3', { text: 'Timeline' }), renderTimeline(timeline, stageName, userName));
+  for (const [fieldId, value] of typed) {
+    const field = body.querySelector(`#${CSS.escape(fieldId)}`);
+    if (field) field.value = value;
+  }
+  if (focused) body.querySelector(`#${CSS.escape(focused)}`)?.focus();
 }
 
 export function renderTimeline(items, stageName = (s) => s, userName = (u) => u) {
