@@ -5,6 +5,7 @@
 #include <array>
 
 #include "infra/event_store.hpp"
+#include "infra/privacy/subject_keys.hpp"
 #include "infra/sql/sql_database.hpp"
 
 namespace realmkit::api {
@@ -116,6 +117,10 @@ problem problem_for(const infra::store_error& e) {
   if (dynamic_cast<const infra::idempotency_key_reused*>(&e)) {
     return make_problem(idempotency_key_reused,
                         "this Idempotency-Key was already used with a different request");
+  }
+  if (dynamic_cast<const infra::privacy::subject_erased*>(&e)) {
+    return make_problem(invalid_state,
+                        "the person's data was erased; nothing personal can be added", "erased");
   }
   if (dynamic_cast<const infra::store_unavailable*>(&e)) {
     return make_problem(unavailable, "the event store is unavailable; retry shortly");

@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -74,6 +75,33 @@ std::optional<subject_key> subject_key_store::find(std::string_view subject) {
   const auto rows = s->query(kSelectKey, by_subject);
   if (rows.empty() || rows[0].is_null(0)) return std::nullopt;
   return decode_key(rows[0].text(0), subject);
+}
+
+std::unordered_map<std::string, std::optional<subject_key>> subject_key_store::lookup(
+    std::span<const std::string> subjects) {
+  constexpr std::size_t kChunk = 200;
+  std::unordered_map<std::string, std::optional<subject_key>> out;
+  if (subjects.empty()) return out;
+  auto s = db_.acquire();
+  for (std::size_t from = 0; from < subjects.size(); from += kChunk) {
+    const auto n = std::min(kChunk, subjects.size() - from);
+    std::string sql = "SELECT subject_id, key FROM subject_keys WHERE subject_id IN (";
+    std::vector<sql::value> params;
+    params.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i) sql += ", ";
+      sql += "$" + std::to_string(i + 1);
+      params.emplace_back(subjects[from + i]);
+    }
+    sql += ")";
+    for (const auto& row : s->query(sql, params)) {
+      auto subject = row.text(0);
+      std::optional<subject_key> key;
+      if (!row.is_null(1)) key = decode_key(row.text(1), subject);
+      out.emplace(std::move(subject), key);
+    }
+  }
+  return out;
 }
 
 std::optional<erasure> subject_key_store::erased(std::string_view subject) {

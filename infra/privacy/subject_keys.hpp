@@ -14,9 +14,11 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "infra/event_store.hpp"
 #include "infra/sql/sql_database.hpp"
@@ -26,10 +28,10 @@ namespace realmkit::infra::privacy {
 using subject_key = std::array<std::uint8_t, 32>;
 
 // The subject was erased: nothing may be sealed for it any more.
-class subject_erased : public std::runtime_error {
+class subject_erased : public store_error {
  public:
   explicit subject_erased(const std::string& subject)
-      : std::runtime_error("the data subject " + subject + " was erased"), subject_(subject) {}
+      : store_error("the data subject " + subject + " was erased"), subject_(subject) {}
   const std::string& subject() const { return subject_; }
 
  private:
@@ -54,6 +56,10 @@ class subject_key_store {
   subject_key key_for(std::string_view subject, timestamp now);
   // The key, or nullopt when the subject never had one or was erased.
   std::optional<subject_key> find(std::string_view subject);
+  // Many subjects' keys in one round trip per few hundred: each subject on record maps to its
+  // key, or to nullopt once erased; subjects never seen are absent.
+  std::unordered_map<std::string, std::optional<subject_key>> lookup(
+      std::span<const std::string> subjects);
   // When and why the subject was erased; nullopt while it was not.
   std::optional<erasure> erased(std::string_view subject);
   // Destroys the key (and records the erasure even for a subject that never had one, so none is
