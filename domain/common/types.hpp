@@ -133,6 +133,9 @@ constexpr bool parse_enum(std::string_view text, E& out, std::initializer_list<E
 }
 
 // Common field rules, so every aggregate words its rejections the same way.
+// The reason given for erasing a person's data (GDPR art. 17), on contacts and leads.
+inline constexpr std::size_t kMaxErasureReasonLength = 500;
+
 namespace rules {
 inline constexpr std::size_t kMaxNameLength = 200;
 inline constexpr std::size_t kMaxTextLength = 10'000;

@@ -104,11 +104,19 @@ struct restore_contact {
   contact_id contact;
 };
 
+// The right to erasure (GDPR art. 17). The command layer destroys the person's key first; this
+// records that it happened. A merged contact can be erased too: its own events hold its data.
+struct erase_contact {
+  contact_id contact;
+  std::string reason;
+};
+
 using contact_command =
     std::variant<create_contact, update_contact, change_contact_company, add_contact_email,
                  remove_contact_email, set_primary_contact_email, add_contact_phone,
                  remove_contact_phone, assign_contact_owner, tag_contact, untag_contact,
-                 give_contact_consent, withdraw_contact_consent, archive_contact, restore_contact>;
+                 give_contact_consent, withdraw_contact_consent, archive_contact, restore_contact,
+                 erase_contact>;
 
 // The request to merge: the command layer loads the survivor's and each duplicate's stream, calls
 // decide_merge, and on success appends merged_into() to every duplicate in the same append.

@@ -39,6 +39,7 @@ std::string too_many(std::size_t limit, std::string_view what) {
 // Every command needs the contact; a merged contact refuses all of them.
 std::optional<rejection> require_live(const contact_state& state) {
   if (!state.exists) return not_found("contact does not exist");
+  if (state.erased) return invalid_state("erased", "contact was erased");
   if (state.merged_into) {
     return invalid_state("merged_into", "contact was merged into " + state.merged_into->value);
   }
@@ -280,6 +281,17 @@ decision<contact_event> decide(const contact_command& command, const contact_sta
             if (!state.archived) return events{};
             return contact_event{contact_restored{state.id}};
           },
+          [&](const erase_contact& c) -> decision<contact_event> {
+            if (!state.exists) return not_found("contact does not exist");
+            if (state.erased) return invalid_state("erased", "contact was erased already");
+            auto reason = rules::trimmed(c.reason);
+            if (reason.empty()) return invalid("reason", "say why the contact is erased");
+            if (reason.size() > kMaxErasureReasonLength) {
+              return invalid("reason",
+                             "at most " + std::to_string(kMaxErasureReasonLength) + " characters");
+            }
+            return contact_event{contact_erased{state.id, std::string(reason)}};
+          },
       },
       command);
 }
@@ -310,6 +322,7 @@ decision<contact_event> decide_merge(const contact_state& survivor,
     if (d.merged_into) {
       return invalid_state(field, "was already merged into " + d.merged_into->value);
     }
+    if (d.erased) return invalid_state(field, "was erased");
     merged.duplicates.push_back(d.id);
     // A duplicate's primary address comes first: it becomes the survivor's primary if the
     // survivor had none.

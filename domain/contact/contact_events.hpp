@@ -352,11 +352,27 @@ struct contact_merged_into {
   }
 };
 
+// The right to erasure was exercised: the person's key is destroyed, so the personal fields of
+// every earlier event of the stream read as erased, and read models forget them. The reason is
+// the operator's (a request's reference), never personal data.
+struct contact_erased {
+  static constexpr std::string_view kType = "contact.erased.v1";
+  contact_id contact;
+  std::string reason;
+
+  bool operator==(const contact_erased&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("contact_id", self.contact);
+    v("reason", self.reason);
+  }
+};
+
 using contact_event =
     std::variant<contact_created, contact_updated, contact_company_changed, contact_email_added,
                  contact_email_removed, contact_primary_email_changed, contact_phone_added,
                  contact_phone_removed, contact_owner_assigned, contact_tagged, contact_untagged,
                  contact_consent_given, contact_consent_withdrawn, contact_archived,
-                 contact_restored, contact_merged, contact_merged_into>;
+                 contact_restored, contact_merged, contact_merged_into, contact_erased>;
 
 }  // namespace realmkit::domain

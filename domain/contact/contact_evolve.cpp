@@ -120,11 +120,22 @@ contact_state evolve(contact_state state, const contact_event& event) {
                  [&](const contact_archived&) { state.archived = true; },
                  [&](const contact_restored&) { state.archived = false; },
                  [&](const contact_merged& e) {
+                   state.merged_from.insert(state.merged_from.end(), e.duplicates.begin(),
+                                            e.duplicates.end());
                    for (const auto& m : e.emails) add_email(state, m);
                    for (const auto& p : e.phones) add_phone(state, p);
                    add_tags(state, e.tags);
                  },
                  [&](const contact_merged_into& e) { state.merged_into = e.survivor; },
+                 [&](const contact_erased&) {
+                   state.erased = true;
+                   state.first_name.clear();
+                   state.last_name.clear();
+                   state.title.clear();
+                   state.emails.clear();
+                   state.phones.clear();
+                   for (auto& consent : state.consents) consent.source.clear();
+                 },
              },
              event);
   return state;

@@ -56,6 +56,8 @@ struct contact_state {
   std::array<consent_record, 3> consents;  // indexed by consent_channel
   bool archived = false;
   std::optional<contact_id> merged_into;  // set once merged: the contact is then read-only
+  std::vector<contact_id> merged_from;    // the duplicates merged into this one, oldest first
+  bool erased = false;                    // its personal fields are gone for good
 
   template <class Self, class V>
   static void describe(Self& self, V& v) {
@@ -73,6 +75,8 @@ struct contact_state {
     v("consents", consents);
     v("archived", self.archived);
     v("merged_into_id", self.merged_into);
+    v("merged_from_ids", self.merged_from);
+    v("erased", self.erased);
   }
 
   const contact_email* primary_email() const;

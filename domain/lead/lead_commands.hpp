@@ -66,8 +66,14 @@ struct convert_lead {
   std::optional<deal_id> deal;
 };
 
+// The right to erasure; a converted lead can be erased too (its contact is erased on its own).
+struct erase_lead {
+  lead_id lead;
+  std::string reason;
+};
+
 using lead_command =
     std::variant<create_lead, update_lead, assign_lead_owner, mark_lead_contacted, qualify_lead,
-                 disqualify_lead, reopen_lead, score_lead, convert_lead>;
+                 disqualify_lead, reopen_lead, score_lead, convert_lead, erase_lead>;
 
 }  // namespace realmkit::domain

@@ -37,6 +37,7 @@ std::optional<rejection> check_source(lead_source source) {
 // Every command needs the lead; a converted lead is read-only.
 std::optional<rejection> require_workable(const lead_state& state) {
   if (!state.exists) return not_found("lead does not exist");
+  if (state.erased) return invalid_state("erased", "lead was erased");
   if (state.status == lead_status::converted) {
     return invalid_state("status", "lead was converted and can no longer change");
   }
@@ -170,23 +171,37 @@ decision<lead_event> decide_convert(const convert_lead& c, const lead_state& sta
 
 decision<lead_event> decide(const lead_command& command, const lead_state& state,
                             const command_context& ctx) {
-  return std::visit(overloaded{
-                        [&](const create_lead& c) { return decide_create(c, state, ctx); },
-                        [&](const update_lead& c) { return decide_update(c, state); },
-                        [&](const assign_lead_owner& c) -> decision<lead_event> {
-                          if (auto r = require_workable(state)) return *r;
-                          if (auto r = rules::check_id("owner_id", c.owner.value)) return *r;
-                          if (c.owner == state.owner) return events{};
-                          return lead_event{lead_owner_assigned{state.id, state.owner, c.owner}};
-                        },
-                        [&](const score_lead& c) { return decide_score(c, state); },
-                        [&](const mark_lead_contacted&) { return decide_contacted(state, ctx); },
-                        [&](const qualify_lead&) { return decide_qualify(state, ctx); },
-                        [&](const disqualify_lead& c) { return decide_disqualify(c, state, ctx); },
-                        [&](const reopen_lead&) { return decide_reopen(state, ctx); },
-                        [&](const convert_lead& c) { return decide_convert(c, state, ctx); },
-                    },
-                    command);
+  return std::visit(
+      overloaded{
+          [&](const create_lead& c) { return decide_create(c, state, ctx); },
+          [&](const update_lead& c) { return decide_update(c, state); },
+          [&](const assign_lead_owner& c) -> decision<lead_event> {
+            if (auto r = require_workable(state)) return *r;
+            if (auto r = rules::check_id("owner_id", c.owner.value)) return *r;
+            if (c.owner == state.owner) return events{};
+            return lead_event{lead_owner_assigned{state.id, state.owner, c.owner}};
+          },
+          [&](const score_lead& c) { return decide_score(c, state); },
+          [&](const mark_lead_contacted&) { return decide_contacted(state, ctx); },
+          [&](const qualify_lead&) { return decide_qualify(state, ctx); },
+          [&](const disqualify_lead& c) { return decide_disqualify(c, state, ctx); },
+          [&](const reopen_lead&) { return decide_reopen(state, ctx); },
+          [&](const convert_lead& c) { return decide_convert(c, state, ctx); },
+          [&](const erase_lead& c) -> decision<lead_event> {
+            if (!state.exists) return not_found("lead does not exist");
+            if (state.erased) {
+              return invalid_state("erased", "lead was erased already");
+            }
+            auto reason = rules::trimmed(c.reason);
+            if (reason.empty()) return invalid("reason", "say why the lead is erased");
+            if (reason.size() > kMaxErasureReasonLength) {
+              return invalid("reason",
+                             "at most " + std::to_string(kMaxErasureReasonLength) + " characters");
+            }
+            return lead_event{lead_erased{state.id, std::move(reason)}};
+          },
+      },
+      command);
 }
 
 }  // namespace realmkit::domain

@@ -222,8 +222,22 @@ struct lead_converted {
   }
 };
 
+// The right to erasure: the lead's key is destroyed (see contact_erased).
+struct lead_erased {
+  static constexpr std::string_view kType = "lead.erased.v1";
+  lead_id lead;
+  std::string reason;
+
+  bool operator==(const lead_erased&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("lead_id", self.lead);
+    v("reason", self.reason);
+  }
+};
+
 using lead_event =
     std::variant<lead_created, lead_updated, lead_owner_assigned, lead_contacted, lead_qualified,
-                 lead_disqualified, lead_reopened, lead_scored, lead_converted>;
+                 lead_disqualified, lead_reopened, lead_scored, lead_converted, lead_erased>;
 
 }  // namespace realmkit::domain

@@ -38,6 +38,12 @@ lead_state evolve(lead_state state, const lead_event& event) {
                    state.score_reason = e.reason;
                    state.score_model = e.model;
                  },
+                 [&](const lead_erased&) {
+                   state.erased = true;
+                   state.name.clear();
+                   state.email.clear();
+                   state.phone.clear();
+                 },
                  [&](const lead_converted& e) {
                    state.status = lead_status::converted;
                    state.converted_contact = e.contact;

@@ -34,6 +34,7 @@ struct lead_state {
   std::optional<company_id> converted_company;
   std::optional<deal_id> converted_deal;
   std::optional<timestamp> converted_at;
+  bool erased = false;  // its personal fields are gone for good
 
   template <class Self, class V>
   static void describe(Self& self, V& v) {
@@ -54,6 +55,7 @@ struct lead_state {
     v("converted_company_id", self.converted_company);
     v("converted_deal_id", self.converted_deal);
     v("converted_at", self.converted_at);
+    v("erased", self.erased);
   }
 };
 

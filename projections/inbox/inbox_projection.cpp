@@ -140,6 +140,7 @@ class writer final : public projection_writer {
                      set_subject("owner_id", "lead", e.lead.value, e.to_owner.value);
                      notify(e.to_owner.value, 0, "lead.assigned", "lead", e.lead.value);
                    },
+                   [&](const lead_erased& e) { set_subject("title", "lead", e.lead.value, ""); },
                    [](const auto&) {},
                },
                event);
@@ -161,6 +162,10 @@ class writer final : public projection_writer {
                    [&](const contact_owner_assigned& e) {
                      set_subject("owner_id", "contact", e.contact.value, e.to_owner.value);
                      notify(e.to_owner.value, 0, "contact.assigned", "contact", e.contact.value);
+                   },
+                   [&](const contact_erased& e) {
+                     set_subject("title_prefix", "contact", e.contact.value, "");
+                     set_subject("title", "contact", e.contact.value, "");
                    },
                    [](const auto&) {},
                },
@@ -323,8 +328,8 @@ bool inbox_projection::handles(std::string_view type) const {
              deal_created::kType, deal_renamed::kType, deal_owner_assigned::kType, deal_won::kType,
              deal_lost::kType, lead_created::kType, lead_updated::kType, lead_owner_assigned::kType,
              contact_created::kType, contact_updated::kType, contact_owner_assigned::kType,
-             company_created::kType, company_updated::kType, company_owner_assigned::kType,
-             activity_logged::kType}) {
+             contact_erased::kType, lead_erased::kType, company_created::kType,
+             company_updated::kType, company_owner_assigned::kType, activity_logged::kType}) {
       out.insert(infra::event_kind(type));
     }
     return out;

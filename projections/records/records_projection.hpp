@@ -20,7 +20,8 @@ class records_projection final : public projection {
   explicit records_projection(records_options options = {}) : options_(options) {}
 
   std::string_view name() const override { return kProjectionName; }
-  int version() const override { return 1; }
+  // 2: contact and lead states record erasure (and a contact its merged duplicates).
+  int version() const override { return 2; }
   std::vector<std::string> relations() const override;
   // The credentials: password hashes are for logging in, never for analysts.
   std::vector<std::string> private_relations() const override;

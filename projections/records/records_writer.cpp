@@ -87,8 +87,8 @@ struct kind<contact_aggregate> {
   static std::string name(const contact_state& s) { return s.last_name + " " + s.first_name; }
   static void values(const contact_state& s, std::vector<sql::value>& out) {
     out.emplace_back(s.owner.value);
-    // A merged contact leaves lists as an archived one does.
-    out.push_back(sql::boolean(s.archived || s.merged_into.has_value()));
+    // A merged or erased contact leaves lists as an archived one does.
+    out.push_back(sql::boolean(s.archived || s.merged_into.has_value() || s.erased));
     out.push_back(optional_id(s.merged_into));
     out.push_back(optional_id(s.company));
   }

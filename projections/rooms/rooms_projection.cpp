@@ -10,6 +10,7 @@
 
 #include "infra/event_codec.hpp"
 #include "infra/event_metadata.hpp"
+#include "infra/privacy/private_event_store.hpp"
 
 namespace realmkit::projections {
 
@@ -153,6 +154,7 @@ class rooms_writer final : public projection_writer {
       if (kind == "user.registered") set_team(ctx, id, member(data, "team_id"));
       if (kind == "user.team_changed") set_team(ctx, id, member(data, "to_team_id"));
     }
+    if (kind == "contact.erased" || kind == "lead.erased") forget(ctx, e.stream_id);
     if (rooms.empty()) return;
 
     const std::string payload = message_data(e, data);
@@ -257,6 +259,58 @@ class rooms_writer final : public projection_writer {
   }
 
   // {"stream_id":…,"version":…,"actor":…,"event":{…the event's data…}}
+  // A person was erased: the room-update log keeps their updates (the rooms' sequences stay whole)
+  // with every personal field erased, as a rebuild reading the log after the erasure writes them.
+  void forget(apply_context& ctx, const std::string& stream_id) {
+    rapidjson::StringBuffer quoted;
+    rapidjson::Writer<rapidjson::StringBuffer> w(quoted);
+    w.String(stream_id.data(), static_cast<rapidjson::SizeType>(stream_id.size()));
+    // message_data writes the stream id first.
+    const std::string prefix = "{\"stream_id\":" + std::string(quoted.GetString()) + ",";
+    for (auto* messages : {&pending_, &outbox_}) {
+      for (auto& m : *messages) {
+        if (m.data.starts_with(prefix)) m.data = erased_message(m.kind, m.data);
+      }
+    }
+    std::string pattern;
+    for (const char c : prefix) {
+      if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+      pattern += c;
+    }
+    pattern += '%';
+    const sql::value like[] = {pattern};
+    const auto rows = ctx.db.query(
+        "SELECT room, seq, kind, data FROM " + updates_ + " WHERE data LIKE $1 ESCAPE '\\'", like);
+    for (const auto& r : rows) {
+      const auto data = r.text(3);
+      auto erased = erased_message(r.text(2), data);
+      if (erased == data) continue;
+      const sql::value values[] = {r.text(0), r.integer(1), std::move(erased)};
+      ctx.db.execute("UPDATE " + updates_ + " SET data = $3 WHERE room = $1 AND seq = $2", values);
+    }
+  }
+
+  static std::string erased_message(std::string_view kind, const std::string& message) {
+    rapidjson::Document doc;
+    doc.Parse(message.data(), message.size());
+    if (doc.HasParseError() || !doc.IsObject()) return message;
+    const auto event = doc.FindMember("event");
+    if (event == doc.MemberEnd() || !event->value.IsObject()) return message;
+    rapidjson::StringBuffer before;
+    rapidjson::Writer<rapidjson::StringBuffer> bw(before);
+    event->value.Accept(bw);
+    const auto after = infra::privacy::erase_personal_fields(
+        kind, std::string_view(before.GetString(), before.GetSize()));
+    rapidjson::Document replaced(&doc.GetAllocator());
+    replaced.Parse(after.data(), after.size());
+    if (replaced.HasParseError()) return message;
+    event->value.CopyFrom(replaced, doc.GetAllocator());
+    rapidjson::StringBuffer out;
+    rapidjson::Writer<rapidjson::StringBuffer> ow(out);
+    doc.Accept(ow);
+    return std::string(out.GetString(), out.GetSize());
+  }
+
   static std::string message_data(const infra::recorded_event& e, const rapidjson::Document&) {
     std::string actor;
     try {

@@ -132,6 +132,15 @@ void fold_contact(document& d, const contact_event& event) {
                    for (const auto& t : e.tags) add_unique(d.tags, t);
                  },
                  [&](const contact_merged_into&) { d.merged = true; },
+                 // The person is forgotten: nothing of them is indexed or kept in the document.
+                 [&](const contact_erased&) {
+                   d.first_name.clear();
+                   d.last_name.clear();
+                   d.job_title.clear();
+                   d.emails.clear();
+                   d.phones.clear();
+                   d.archived = true;
+                 },
              },
              event);
 }
@@ -219,6 +228,12 @@ void fold_lead(document& d, const lead_event& event) {
                  [&](const lead_reopened&) { d.status = to_string(lead_status::contacted); },
                  [&](const lead_scored&) {},
                  [&](const lead_converted&) { d.status = to_string(lead_status::converted); },
+                 [&](const lead_erased&) {
+                   d.name.clear();
+                   d.email.clear();
+                   d.phone.clear();
+                   d.archived = true;
+                 },
              },
              event);
 }
@@ -240,7 +255,9 @@ bool creates(const record_event& event) {
 class writer final : public projection_writer {
  public:
   explicit writer(const relation_names& names)
-      : docs_(sql::identifier(names("rm_search"))), users_(names("rm_search_users")) {}
+      : docs_(sql::identifier(names("rm_search"))),
+        fts_(sql::identifier(fts_table(names))),
+        users_(names("rm_search_users")) {}
 
   void apply(const infra::recorded_event& e, apply_context& ctx) override {
     if (!users_.loaded()) {
@@ -271,6 +288,9 @@ class writer final : public projection_writer {
       return;
     }
     p.id = std::visit([](const auto& v) { return record_id(v); }, p.event);
+    if (e.type.starts_with("contact.erased.") || e.type.starts_with("lead.erased.")) {
+      forgetting_ = true;
+    }
     p.position = e.global_position;
     pending_.push_back(std::move(p));
   }
@@ -282,6 +302,12 @@ class writer final : public projection_writer {
     batch_.run(ctx.db);
     write_moved_owners(ctx.db);
     write_documents(ctx.db);
+    if (forgetting_ && ctx.db.dialect() == sql::dialect::sqlite) {
+      // FTS5 records a deletion as a tombstone beside the old terms, which stay in the index's
+      // segments until merged: merging them all now leaves no word of an erased person behind.
+      ctx.db.exec_script("INSERT INTO " + fts_ + " (" + fts_ + ") VALUES ('optimize')");
+    }
+    forgetting_ = false;
     if (cache_.size() > kMaxCachedDocuments) {
       cache_.clear();
       complete_ = false;
@@ -289,6 +315,7 @@ class writer final : public projection_writer {
   }
 
   void discard() noexcept override {
+    forgetting_ = false;
     batch_.clear();
     pending_.clear();
     moved_.clear();
@@ -400,6 +427,8 @@ class writer final : public projection_writer {
   }
 
   std::string docs_;
+  std::string fts_;          // SQLite's full-text index of docs_
+  bool forgetting_ = false;  // a person was erased in this batch
   support::user_table users_;
   support::statement_batch batch_;
   std::vector<pending_event> pending_;
@@ -524,6 +553,7 @@ bool search_projection::handles(std::string_view type) const {
                                                  contact_restored::kType,
                                                  contact_merged::kType,
                                                  contact_merged_into::kType,
+                                                 contact_erased::kType,
                                                  company_created::kType,
                                                  company_updated::kType,
                                                  company_owner_assigned::kType,
@@ -547,7 +577,8 @@ bool search_projection::handles(std::string_view type) const {
                                                  lead_qualified::kType,
                                                  lead_disqualified::kType,
                                                  lead_reopened::kType,
-                                                 lead_converted::kType}) {
+                                                 lead_converted::kType,
+                                                 lead_erased::kType}) {
       out.insert(infra::event_kind(type));
     }
     return out;

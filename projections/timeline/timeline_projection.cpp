@@ -4,6 +4,7 @@
 #include "domain/task/task_events.hpp"
 #include "infra/event_codec.hpp"
 #include "infra/event_metadata.hpp"
+#include "infra/privacy/private_event_store.hpp"
 #include "projections/support/statement_batch.hpp"
 #include "projections/support/user_table.hpp"
 
@@ -46,7 +47,7 @@ class writer final : public projection_writer {
               "$16, $17)";
   }
 
-  void apply(const infra::recorded_event& e, apply_context&) override {
+  void apply(const infra::recorded_event& e, apply_context& ctx) override {
     if (support::user_table::handles(e.type)) {
       users_.apply(e, batch_);
       return;
@@ -57,6 +58,8 @@ class writer final : public projection_writer {
       if (!e.stream_id.starts_with(prefix)) {
         throw std::runtime_error("a " + std::string(kind) + " event in stream " + e.stream_id);
       }
+      const auto id = e.stream_id.substr(prefix.size());
+      if (infra::event_kind(e.type) == std::string(kind) + ".erased") forget(ctx, kind, id);
       // The newest form of the data, as an auditor reading the event today would see it.
       const auto current = infra::upcast(e.type, e.data);
       batch_.add(insert_, {std::string(kind), e.stream_id.substr(prefix.size()), e.global_position,
@@ -77,6 +80,25 @@ class writer final : public projection_writer {
 
  private:
   static sql::value text(const std::string& s) { return s.empty() ? sql::null() : sql::value(s); }
+
+  // A person was erased: their record's entries show what a rebuild, reading the log after the
+  // erasure, would show — every personal field erased.
+  void forget(apply_context& ctx, std::string_view kind, const std::string& id) {
+    batch_.run(ctx.db);  // this batch's entries are in the table first
+    const sql::value key[] = {std::string(kind), id};
+    const auto rows = ctx.db.query("SELECT position, type, data FROM " + table_ +
+                                       " WHERE entity_kind = $1 AND entity_id = $2 AND entry = "
+                                       "'event' AND data IS NOT NULL",
+                                   key);
+    for (const auto& r : rows) {
+      const auto data = r.text(2);
+      auto erased = infra::privacy::erase_personal_fields(r.text(1), data);
+      if (erased == data) continue;
+      batch_.add("UPDATE " + table_ +
+                     " SET data = $4 WHERE entity_kind = $1 AND entity_id = $2 AND position = $3",
+                 {std::string(kind), id, r.integer(0), std::move(erased)});
+    }
+  }
 
   void apply_activity(const activity_event& event, const infra::recorded_event& e,
                       const std::string& actor) {

@@ -700,4 +700,62 @@ TEST_SUITE("contact merge") {
     }
     spec().given(given).when(create()).then_rejected(rejection_code::already_exists, "");
   }
+
+  TEST_CASE("erasure: needs a reason, happens once, clears the personal fields and ends changes") {
+    spec()
+        .given({created()})
+        .when(erase_contact{kAda, "  "})
+        .then_rejected(rejection_code::invalid, "reason");
+    spec()
+        .given({created()})
+        .when(erase_contact{kAda, std::string(kMaxErasureReasonLength + 1, 'x')})
+        .then_rejected(rejection_code::invalid, "reason");
+    spec().when(erase_contact{kAda, "request 17"}).then_rejected(rejection_code::not_found, "");
+    spec()
+        .given({created()})
+        .when(erase_contact{kAda, " request 17 "})
+        .then({contact_erased{kAda, "request 17"}});
+    const std::vector<contact_event> erased{created(), contact_erased{kAda, "request 17"}};
+    spec()
+        .given(erased)
+        .when(erase_contact{kAda, "again"})
+        .then_rejected(rejection_code::invalid_state, "erased");
+    spec()
+        .given(erased)
+        .when(update_contact{kAda, "Eve", {}, {}})
+        .then_rejected(rejection_code::invalid_state, "erased");
+    spec()
+        .given(erased)
+        .when(archive_contact{kAda})
+        .then_rejected(rejection_code::invalid_state, "erased");
+    // A contact merged into another holds its own data in its own events: it can be erased too.
+    spec()
+        .given({created(), contact_merged_into{kAda, contact_id{"k2"}}})
+        .when(erase_contact{kAda, "request 17"})
+        .then({contact_erased{kAda, "request 17"}});
+
+    const auto s = fold({created(),
+                         contact_consent_given{kAda, consent_channel::email_marketing, kNow,
+                                               "web form of ada@example.com"},
+                         contact_erased{kAda, "request 17"}});
+    CHECK(s.exists);
+    CHECK(s.erased);
+    CHECK(s.first_name.empty());
+    CHECK(s.last_name.empty());
+    CHECK(s.title.empty());
+    CHECK(s.emails.empty());
+    CHECK(s.phones.empty());
+    CHECK(s.consent(consent_channel::email_marketing).granted);
+    CHECK(s.consent(consent_channel::email_marketing).source.empty());
+  }
+
+  TEST_CASE("a merge remembers its duplicates, and an erased one cannot be merged") {
+    const auto survivor = fold({created(), contact_merged{kAda, {contact_id{"k2"}}, {}, {}, {}}});
+    CHECK(survivor.merged_from == std::vector<contact_id>{contact_id{"k2"}});
+    auto gone = duplicate(contact_id{"k2"}, {}, {}, {});
+    gone = evolve(std::move(gone), contact_erased{contact_id{"k2"}, "request 17"});
+    const auto d = decide_merge(fold({created()}), {gone}, test_context());
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.error().field == "duplicates/0");
+  }
 }

@@ -387,4 +387,34 @@ TEST_SUITE("lead") {
     CHECK(st.converted_deal == kDeal);
     CHECK(st.converted_at == kNow);
   }
+
+  TEST_CASE("erasure: needs a reason, happens once, clears the personal fields and ends changes") {
+    spec()
+        .given({created()})
+        .when(erase_lead{kLead, ""})
+        .then_rejected(rejection_code::invalid, "reason");
+    spec().when(erase_lead{kLead, "request 17"}).then_rejected(rejection_code::not_found, "");
+    spec()
+        .given({created()})
+        .when(erase_lead{kLead, "request 17"})
+        .then({lead_erased{kLead, "request 17"}});
+    // A converted lead still holds the person's data in its own events.
+    spec()
+        .given(converted())
+        .when(erase_lead{kLead, "request 17"})
+        .then({lead_erased{kLead, "request 17"}});
+    const std::vector<lead_event> erased{created(), lead_erased{kLead, "request 17"}};
+    spec()
+        .given(erased)
+        .when(erase_lead{kLead, "again"})
+        .then_rejected(rejection_code::invalid_state, "erased");
+    spec().given(erased).when(update()).then_rejected(rejection_code::invalid_state, "erased");
+    lead_state s;
+    for (const auto& e : erased) s = evolve(std::move(s), e);
+    CHECK(s.erased);
+    CHECK(s.name.empty());
+    CHECK(s.email.empty());
+    CHECK(s.phone.empty());
+    CHECK(s.company_name == "US Navy");
+  }
 }
