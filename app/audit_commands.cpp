@@ -5,6 +5,7 @@
 
 #include "api/audit/entity_history.hpp"
 #include "api/audit/log_reader.hpp"
+#include "app/private_log.hpp"
 #include "app/user_command.hpp"
 #include "infra/event_envelope.hpp"
 #include "infra/json/json_time.hpp"
@@ -61,7 +62,9 @@ int replay(const infra::store_config& config, const replay_options& options, std
   }
   auto store_config = config;
   store_config.apply_migrations = false;
-  auto store = infra::open_event_store(store_config);
+  auto stored = infra::open_event_store(store_config);
+  private_log log(*stored, store_config);
+  auto* store = &log.store();  // personal fields opened, or erased
   if (options.all) return replay_all(*store, options, out);
 
   audit::replay_bound bound;
@@ -114,7 +117,9 @@ int export_log(const infra::store_config& config, const export_options& options,
   if (from && to && *from > *to) throw cli_error("--from is after --to");
   auto store_config = config;
   store_config.apply_migrations = false;
-  auto store = infra::open_event_store(store_config);
+  auto stored = infra::open_event_store(store_config);
+  private_log log(*stored, store_config);
+  auto* store = &log.store();  // personal fields opened, or erased
 
   std::int64_t after = options.after_position;
   if (from)

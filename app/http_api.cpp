@@ -9,6 +9,7 @@
 #include "api/static_files.hpp"
 #include "commands/crm_commands.hpp"
 #include "infra/ids.hpp"
+#include "infra/privacy/private_event_store.hpp"
 
 namespace realmkit::app {
 namespace {
@@ -53,6 +54,12 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
                                                 std::move(account->password_hash), account->role,
                                                 std::move(account->team_id), account->active};
               }) {
+  // Through the decorator that seals personal fields, erasures destroy keys in its key store, and
+  // the hash chain is checked on the log beneath it.
+  if (auto* opened = dynamic_cast<infra::privacy::private_event_store*>(&store)) {
+    crm_.subjects = &opened->keys();
+    crm_.stored_log = &opened->stored();
+  }
   ready.add("projections", [&projector = reads.projector()]() -> std::optional<std::string> {
     std::string failed;
     for (const auto& s : projector.status()) {

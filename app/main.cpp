@@ -11,6 +11,7 @@
 #include "app/config_command.hpp"
 #include "app/demo_seed.hpp"
 #include "app/dev_kafka_command.hpp"
+#include "app/private_log.hpp"
 #include "app/rebuild_command.hpp"
 #include "app/serve_command.hpp"
 #include "app/user_command.hpp"
@@ -285,8 +286,9 @@ int main(int argc, char** argv) {
     }
     if (*demo_cmd) {
       setup_logging(options);
-      auto store = infra::open_event_store(options.store);
-      const auto summary = app::seed_demo(*store, demo, std::cout);
+      auto stored = infra::open_event_store(options.store);
+      app::private_log log(*stored, options.store);
+      const auto summary = app::seed_demo(log.store(), demo, std::cout);
       std::cout << (summary.created == 0
                         ? "The demo organisation is in place already: nothing "
                           "changed.\n"

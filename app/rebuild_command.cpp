@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "app/private_log.hpp"
 #include "app/read_models.hpp"
 #include "app/user_command.hpp"
 #include "projections/projector.hpp"
@@ -28,7 +29,9 @@ int rebuild_projections(const infra::store_config& config, const rebuild_options
     throw cli_error("no projection is named '" + options.projection + "' (known: " + known +
                     ", or all)");
   }
-  auto store = infra::open_event_store(config);
+  auto stored = infra::open_event_store(config);
+  private_log log(*stored, config);
+  auto* store = &log.store();  // projections read personal fields opened, as the server's do
   auto db = open_read_database(config);
   // Only the rebuilds run here: the live generations stay with the server's projector, if any.
   projections::projector projector(*store, *db, std::move(all));

@@ -15,6 +15,7 @@
 #include "app/dependency_checks.hpp"
 #include "app/http_api.hpp"
 #include "app/metered_event_store.hpp"
+#include "app/private_log.hpp"
 #include "app/read_models.hpp"
 #include "app/realtime_services.hpp"
 #include "app/redis_rate_limits.hpp"
@@ -166,6 +167,9 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   // Owned here and passed by reference; destroyed in reverse order after the server stops.
   infra::metrics_registry metrics;
   metered_event_store store(*raw_store, metrics);
+  // Commands, queries and projections see personal fields opened; the relay and the hash chain's
+  // check see the log as stored, sealed.
+  private_log opened(store, store_config);
   infra::worker_pool pool({.name = "db", .threads = serving.db_threads, .queue_limit = 4096},
                           &metrics);
   api::readiness ready;
@@ -191,7 +195,8 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   std::unique_ptr<infra::sql::database> feed_db;
   std::optional<infra::kafka::feed_log> feed;
   std::optional<infra::kafka::feed_consumer> consumer;
-  infra::event_store* projected = &store;
+  std::optional<infra::privacy::private_event_store> opened_feed;
+  infra::event_store* projected = &opened.store();
   if (roles.projector && cluster.distributed_bus()) {
     feed_db = open_read_database(store_config);
     feed.emplace(store, *feed_db);
@@ -200,7 +205,8 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
                                                          .group = cluster.kafka.group,
                                                          .metrics = &metrics,
                                                          .on_commit = [&feed] { feed->notify(); }});
-    projected = &*feed;
+    // The topic carries the log as stored: its events are opened here, with the same keys.
+    projected = &opened_feed.emplace(*feed, opened.keys());
     ready.add("kafka",
               [&consumer]() -> std::optional<std::string> { return consumer->status().error; });
   }
@@ -252,8 +258,8 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
     options.limits.make_limiter =
         redis_limiter_factory({.url = cluster.redis_url, .metrics = &metrics});
   }
-  http_api api(std::move(options), store, reads, *refresh_tokens, std::move(keys.keys), metrics,
-               ready);
+  http_api api(std::move(options), opened.store(), reads, *refresh_tokens, std::move(keys.keys),
+               metrics, ready);
   api::http_pipeline pipeline(
       api.routes(), metrics,
       {.cors = {.allowed_origins = serving.cors_origins,

@@ -599,7 +599,9 @@ constexpr const char* kVerifySchema =
 // one. A million events take seconds: it runs on the worker pool like every store read.
 http_response verify_log(request_scope& scope, read_note& note) {
   const query_reader q(scope.request(), {"up_to"});
-  auto& store = store_of(scope);
+  // The links cover the bytes as stored, not as the API shows them.
+  auto* stored = scope.services().stored_log;
+  auto& store = stored ? *stored : store_of(scope);
   infra::audit::verify_options options;
   if (q.text("up_to")) {
     options.up_to = positive(q, "up_to");

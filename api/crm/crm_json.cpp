@@ -183,6 +183,7 @@ void write(json_out& out, const contact_view& v) {
   out.end_object();
   out.key("archived").boolean(s.archived);
   out.key("merged_into").optional_string(s.merged_into);
+  out.key("erased").boolean(s.erased);
   meta(out, v.meta);
   out.end_object();
 }
@@ -199,6 +200,7 @@ void write(json_out& out, const lead_view& v) {
   out.key("owner_id").string(s.owner.value);
   out.key("status").string(to_string(s.status));
   out.key("disqualified_reason").string(s.disqualified_reason);
+  out.key("erased").boolean(s.erased);
   out.key("score");
   if (s.score) {
     out.integer(*s.score);

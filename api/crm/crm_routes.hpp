@@ -18,6 +18,9 @@ class password_hasher;
 namespace realmkit::infra::sql {
 class database;
 }
+namespace realmkit::infra::privacy {
+class subject_key_store;
+}
 namespace realmkit::projections {
 class projector;
 }
@@ -43,6 +46,12 @@ struct crm_services {
   // admin, so that the old rights do not outlive the change by an access token's lifetime. Null
   // where no sessions are issued.
   std::function<void(const std::string& user_id)> end_sessions;
+  // The keys of data subjects (contacts, leads), which an erasure destroys; null where a process
+  // keeps none (erasures are then refused with 503).
+  infra::privacy::subject_key_store* subjects = nullptr;
+  // The log as stored, for checking its hash chain, when the handler's store shows it otherwise
+  // (with personal fields opened); null: the handler's store is the log as stored.
+  infra::event_store* stored_log = nullptr;
 };
 
 // Adds every CRM route. Each carries its permission ("deal:edit"), which the authentication guard

@@ -20,5 +20,6 @@ void add_timeline_routes(router& routes, crm_services& services);
 void add_inbox_routes(router& routes, crm_services& services);
 void add_analytics_routes(router& routes, crm_services& services);
 void add_audit_routes(router& routes, crm_services& services);
+void add_privacy_routes(router& routes, crm_services& services);
 
 }  // namespace realmkit::api::crm

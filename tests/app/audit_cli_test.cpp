@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 
+#include "app/private_log.hpp"
 #include "domain/deal/deal_state.hpp"
 #include "infra/event_codec.hpp"
 #include "infra/event_envelope.hpp"
@@ -126,7 +127,10 @@ TEST_CASE_TEMPLATE("export writes the log as NDJSON and resumes after any positi
   const auto seeded =
       run_realmkit(with_flags(backend, {"demo"}, {"--password", "a long enough pass phrase"}));
   REQUIRE_MESSAGE(seeded.status == 0, seeded.err);
-  auto store = infra::open_event_store(backend.config());
+  auto raw = infra::open_event_store(backend.config());
+  // The export is the log as the CRM reads it: personal fields opened (stored, they are sealed).
+  app::private_log log(*raw, backend.config());
+  auto* store = &log.store();
   const auto head = store->head_position();
   REQUIRE(head > 20);
 
@@ -140,6 +144,8 @@ TEST_CASE_TEMPLATE("export writes the log as NDJSON and resumes after any positi
     CHECK(lines[i] == infra::encode_envelope(stored[i]));
     CHECK(infra::decode_envelope(lines[i]).global_position == static_cast<std::int64_t>(i + 1));
   }
+  CHECK(full.out.find("\"first_name\":\"Wile\"") != std::string::npos);
+  for (const auto& e : raw->read_all(0, 100'000)) CHECK(e.data.find("Wile") == std::string::npos);
 
   // Stopped after any line, resumed from that line's position: the same lines, no duplicate, no
   // gap.

@@ -13,6 +13,7 @@
 #include "app/metered_event_store.hpp"
 #include "app/realtime_services.hpp"
 #include "commands/crm_commands.hpp"
+#include "infra/privacy/private_event_store.hpp"
 #include "realtime/hub.hpp"
 #include "realtime/ws_endpoint.hpp"
 #include "tests/api/auth/session_backends.hpp"
@@ -84,7 +85,11 @@ struct served_api {
   testing::fake_clock clock;
   fake_steady_clock steady;
   infra::metrics_registry metrics;
-  app::metered_event_store store{*backend.store, metrics};
+  app::metered_event_store stored{*backend.store, metrics};
+  // As serve wires it: personal fields sealed in the log, opened for the API and the projector.
+  std::unique_ptr<infra::sql::database> keys_db = read_database(backend);
+  infra::privacy::subject_key_store subjects{*keys_db};
+  infra::privacy::private_event_store store{stored, subjects};
   api::readiness ready;
   app::read_models reads{store, read_database(backend), quick_projector(), {.rooms = bus}};
   app::http_api api{with_access_ttl(small_limits(clock, steady), options.access_ttl),

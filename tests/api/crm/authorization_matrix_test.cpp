@@ -393,6 +393,15 @@ std::map<std::string, scenario> scenarios() {
   t["contacts.archive"] = {S::team_owned, [rep](F& f, const cell& c) {
                              return request_spec{"DELETE", "/api/contacts/" + contact(f, rep(c))};
                            }};
+  t["contacts.erase"] = {S::team_owned, [rep](F& f, const cell& c) {
+                           return request_spec{"POST",
+                                               "/api/contacts/" + contact(f, rep(c)) + "/erase",
+                                               R"({"reason":"request 17"})"};
+                         }};
+  t["contacts.export"] = {
+      S::team_owned, [rep](F& f, const cell& c) {
+        return request_spec{"GET", "/api/contacts/" + contact(f, rep(c)) + "/export"};
+      }};
   t["contacts.restore"] = {S::team_owned, [rep](F& f, const cell& c) {
                              const auto id = contact(f, rep(c));
                              run(f, contact_command{archive_contact{contact_id{id}}});
@@ -480,6 +489,15 @@ std::map<std::string, scenario> scenarios() {
       S::team_owned, [rep](F& f, const cell& c) {
         return request_spec{"POST",
                             "/api/leads/" + lead(f, rep(c), lead_status::fresh) + "/contacted"};
+      }};
+  t["leads.erase"] = {S::team_owned, [rep](F& f, const cell& c) {
+                        return request_spec{
+                            "POST", "/api/leads/" + lead(f, rep(c), lead_status::fresh) + "/erase",
+                            R"({"reason":"request 17"})"};
+                      }};
+  t["leads.export"] = {
+      S::team_owned, [rep](F& f, const cell& c) {
+        return request_spec{"GET", "/api/leads/" + lead(f, rep(c), lead_status::fresh) + "/export"};
       }};
   t["leads.qualify"] = {S::team_owned, [rep](F& f, const cell& c) {
                           return request_spec{
@@ -844,8 +862,8 @@ REALMKIT_MATRIX_GROUP("users", "users.", 7)
 REALMKIT_MATRIX_GROUP("teams", "teams.", 7)
 REALMKIT_MATRIX_GROUP("pipelines", "pipelines.", 9)
 REALMKIT_MATRIX_GROUP("companies", "companies.", 10)
-REALMKIT_MATRIX_GROUP("contacts", "contacts.", 17)
-REALMKIT_MATRIX_GROUP("leads", "leads.", 12)
+REALMKIT_MATRIX_GROUP("contacts", "contacts.", 19)
+REALMKIT_MATRIX_GROUP("leads", "leads.", 14)
 REALMKIT_MATRIX_GROUP("deals", "deals.", 17)
 REALMKIT_MATRIX_GROUP("activities", "activities.", 5)
 REALMKIT_MATRIX_GROUP("tasks", "tasks.", 8)

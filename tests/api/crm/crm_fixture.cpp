@@ -96,7 +96,8 @@ crm_fixture::crm_fixture(testing::store_and_database backend)
       .hasher = &hasher_,
       .max_wait = 2s,
       .read_db = db_.get(),
-      .projector = projector_.get()});
+      .projector = projector_.get(),
+      .subjects = &subjects_});
   api::crm::add_crm_routes(routes_, *services_);
   api::pipeline_options options;
   options.access_logger = std::make_shared<spdlog::logger>(

@@ -24,6 +24,7 @@
 #include "infra/crypto/password_hasher.hpp"
 #include "infra/event_store.hpp"
 #include "infra/metrics.hpp"
+#include "infra/privacy/subject_keys.hpp"
 #include "infra/worker_pool.hpp"
 #include "projections/projector.hpp"
 #include "tests/api/test_client.hpp"
@@ -98,6 +99,7 @@ class crm_fixture {
 
   std::unique_ptr<infra::event_store> store_;
   std::unique_ptr<infra::sql::database> db_;  // destroyed before the store
+  infra::privacy::subject_key_store subjects_{*db_};
   std::unique_ptr<projections::projector> projector_;
   infra::crypto::password_hasher hasher_{infra::crypto::kOwaspMinimum};
   commands::command_handler handler_;
