@@ -1,7 +1,8 @@
 #include "infra/audit/event_chain.hpp"
 
-#include <sodium.h>
+#include <openssl/evp.h>
 
+#include <memory>
 #include <stdexcept>
 
 namespace realmkit::infra::audit {
@@ -10,20 +11,48 @@ namespace {
 // Versioned, so a future change of the framing cannot be confused with this one.
 constexpr std::string_view kDomain = "realmkit.event-chain.v1";
 
-void put_u64(crypto_hash_sha256_state& state, std::uint64_t value) {
+// SHA-256 through OpenSSL, which uses the CPU's SHA extensions where it has them: three times
+// libsodium's portable code on this machine, and every append and every verify hashes each event.
+// The algorithm is the same, so the links are too.
+class sha256 {
+ public:
+  sha256() {
+    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    // One context per thread, reused: a link is hashed per event appended or verified.
+    thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(
+        EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    ctx_ = ctx.get();
+    if (!md || !ctx_ || EVP_DigestInit_ex(ctx_, md, nullptr) != 1) {
+      throw std::runtime_error("SHA-256 is unavailable");
+    }
+  }
+  void update(const void* data, std::size_t size) { EVP_DigestUpdate(ctx_, data, size); }
+  chain_hash digest() {
+    chain_hash out{};
+    unsigned int n = 0;
+    if (EVP_DigestFinal_ex(ctx_, out.data(), &n) != 1 || n != out.size()) {
+      throw std::runtime_error("SHA-256 failed");
+    }
+    return out;
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+void put_u64(sha256& state, std::uint64_t value) {
   std::array<unsigned char, 8> bytes{};
   for (int i = 7; i >= 0; --i) {
     bytes[static_cast<std::size_t>(i)] = static_cast<unsigned char>(value & 0xff);
     value >>= 8;
   }
-  crypto_hash_sha256_update(&state, bytes.data(), bytes.size());
+  state.update(bytes.data(), bytes.size());
 }
 
 // Length-prefixed, so field boundaries cannot move ("ab"+"c" and "a"+"bc" hash differently).
-void put_text(crypto_hash_sha256_state& state, std::string_view text) {
+void put_text(sha256& state, std::string_view text) {
   put_u64(state, text.size());
-  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(text.data()),
-                            text.size());
+  state.update(text.data(), text.size());
 }
 
 int hex_digit(char c) {
@@ -39,10 +68,9 @@ chain_hash chain_link(const chain_hash& previous, std::int64_t global_position,
                       std::string_view event_id, std::string_view stream_id,
                       std::int64_t stream_version, std::string_view type, int schema_version,
                       timestamp recorded_at, std::string_view data, std::string_view metadata) {
-  crypto_hash_sha256_state state;
-  crypto_hash_sha256_init(&state);
+  sha256 state;
   put_text(state, kDomain);
-  crypto_hash_sha256_update(&state, previous.data(), previous.size());
+  state.update(previous.data(), previous.size());
   put_u64(state, static_cast<std::uint64_t>(global_position));
   put_text(state, event_id);
   put_text(state, stream_id);
@@ -52,9 +80,7 @@ chain_hash chain_link(const chain_hash& previous, std::int64_t global_position,
   put_u64(state, static_cast<std::uint64_t>(recorded_at.time_since_epoch().count()));
   put_text(state, data);
   put_text(state, metadata);
-  chain_hash out{};
-  crypto_hash_sha256_final(&state, out.data());
-  return out;
+  return state.digest();
 }
 
 chain_hash chain_link(const chain_hash& previous, const recorded_event& e) {
