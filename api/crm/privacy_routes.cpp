@@ -7,6 +7,7 @@
 #include "api/audit/audit_log.hpp"
 #include "api/crm/route_groups.hpp"
 #include "api/crm/route_support.hpp"
+#include "domain/common/erasure.hpp"
 #include "infra/event_codec.hpp"
 #include "infra/event_metadata.hpp"
 #include "infra/privacy/private_event_store.hpp"
@@ -32,13 +33,10 @@ std::string erasure_reason(const request_scope& scope) {
   const auto body = body_of(scope.request());
   const auto o = body.root();
   o.allow_only({"reason"});
-  auto reason = rules::trimmed(o.string("reason"));
+  auto reason = o.string("reason");
   // Checked before the key goes: a refused request must change nothing.
-  if (reason.empty()) fail("reason", "say why the person's data is erased");
-  if (reason.size() > kMaxErasureReasonLength) {
-    fail("reason", "at most " + std::to_string(kMaxErasureReasonLength) + " characters");
-  }
-  return reason;
+  if (auto r = rules::check_erasure_reason(reason)) fail(r->field, r->reason);
+  return rules::trimmed(reason);
 }
 
 infra::privacy::erasure erasure_by(const request_scope& scope, const std::string& reason) {

@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "domain/common/erasure.hpp"
 #include "domain/common/tags.hpp"
 #include "domain/contact/contact_state.hpp"
 
@@ -284,13 +285,8 @@ decision<contact_event> decide(const contact_command& command, const contact_sta
           [&](const erase_contact& c) -> decision<contact_event> {
             if (!state.exists) return not_found("contact does not exist");
             if (state.erased) return invalid_state("erased", "contact was erased already");
-            auto reason = rules::trimmed(c.reason);
-            if (reason.empty()) return invalid("reason", "say why the contact is erased");
-            if (reason.size() > kMaxErasureReasonLength) {
-              return invalid("reason",
-                             "at most " + std::to_string(kMaxErasureReasonLength) + " characters");
-            }
-            return contact_event{contact_erased{state.id, std::string(reason)}};
+            if (auto r = rules::check_erasure_reason(c.reason)) return *r;
+            return contact_event{contact_erased{state.id, rules::trimmed(c.reason)}};
           },
       },
       command);

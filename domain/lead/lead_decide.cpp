@@ -1,5 +1,6 @@
 #include <vector>
 
+#include "domain/common/erasure.hpp"
 #include "domain/lead/lead_state.hpp"
 
 namespace realmkit::domain {
@@ -171,37 +172,31 @@ decision<lead_event> decide_convert(const convert_lead& c, const lead_state& sta
 
 decision<lead_event> decide(const lead_command& command, const lead_state& state,
                             const command_context& ctx) {
-  return std::visit(
-      overloaded{
-          [&](const create_lead& c) { return decide_create(c, state, ctx); },
-          [&](const update_lead& c) { return decide_update(c, state); },
-          [&](const assign_lead_owner& c) -> decision<lead_event> {
-            if (auto r = require_workable(state)) return *r;
-            if (auto r = rules::check_id("owner_id", c.owner.value)) return *r;
-            if (c.owner == state.owner) return events{};
-            return lead_event{lead_owner_assigned{state.id, state.owner, c.owner}};
-          },
-          [&](const score_lead& c) { return decide_score(c, state); },
-          [&](const mark_lead_contacted&) { return decide_contacted(state, ctx); },
-          [&](const qualify_lead&) { return decide_qualify(state, ctx); },
-          [&](const disqualify_lead& c) { return decide_disqualify(c, state, ctx); },
-          [&](const reopen_lead&) { return decide_reopen(state, ctx); },
-          [&](const convert_lead& c) { return decide_convert(c, state, ctx); },
-          [&](const erase_lead& c) -> decision<lead_event> {
-            if (!state.exists) return not_found("lead does not exist");
-            if (state.erased) {
-              return invalid_state("erased", "lead was erased already");
-            }
-            auto reason = rules::trimmed(c.reason);
-            if (reason.empty()) return invalid("reason", "say why the lead is erased");
-            if (reason.size() > kMaxErasureReasonLength) {
-              return invalid("reason",
-                             "at most " + std::to_string(kMaxErasureReasonLength) + " characters");
-            }
-            return lead_event{lead_erased{state.id, std::move(reason)}};
-          },
-      },
-      command);
+  return std::visit(overloaded{
+                        [&](const create_lead& c) { return decide_create(c, state, ctx); },
+                        [&](const update_lead& c) { return decide_update(c, state); },
+                        [&](const assign_lead_owner& c) -> decision<lead_event> {
+                          if (auto r = require_workable(state)) return *r;
+                          if (auto r = rules::check_id("owner_id", c.owner.value)) return *r;
+                          if (c.owner == state.owner) return events{};
+                          return lead_event{lead_owner_assigned{state.id, state.owner, c.owner}};
+                        },
+                        [&](const score_lead& c) { return decide_score(c, state); },
+                        [&](const mark_lead_contacted&) { return decide_contacted(state, ctx); },
+                        [&](const qualify_lead&) { return decide_qualify(state, ctx); },
+                        [&](const disqualify_lead& c) { return decide_disqualify(c, state, ctx); },
+                        [&](const reopen_lead&) { return decide_reopen(state, ctx); },
+                        [&](const convert_lead& c) { return decide_convert(c, state, ctx); },
+                        [&](const erase_lead& c) -> decision<lead_event> {
+                          if (!state.exists) return not_found("lead does not exist");
+                          if (state.erased) {
+                            return invalid_state("erased", "lead was erased already");
+                          }
+                          if (auto r = rules::check_erasure_reason(c.reason)) return *r;
+                          return lead_event{lead_erased{state.id, rules::trimmed(c.reason)}};
+                        },
+                    },
+                    command);
 }
 
 }  // namespace realmkit::domain
