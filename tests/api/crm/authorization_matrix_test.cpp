@@ -665,7 +665,10 @@ std::map<std::string, scenario> scenarios() {
 
   // ---- read models: the board, search, timelines and the caller's inbox ----
   t["board.get"] = {S::organisation, [](F& f, const cell&) {
-                      return request_spec{"GET", "/api/pipelines/" + f.pipeline + "/board"};
+                      // sync() waits for the records read model only: the board may lag it.
+                      return request_spec{"GET",
+                                          "/api/pipelines/" + f.pipeline +
+                                              "/board?min_position=" + std::to_string(f.head())};
                     }};
   // The contact is the only record with that address: it heads the hits exactly when visible.
   // (sync() waits for the records read model only; min_position waits for the search.)
