@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 
@@ -55,12 +57,16 @@ void put_text(sha256& state, std::string_view text) {
   state.update(text.data(), text.size());
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// A table, not comparisons: every event read from PostgreSQL decodes 64 digits, and with the
+// comparisons' unpredictable branches this was a tenth of a whole-log replay's time.
+constexpr std::array<std::int8_t, 256> kHexDigits = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<std::int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<std::int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<std::int8_t>(c - 'A' + 10);
+  return t;
+}();
 
 }  // namespace
 
@@ -102,12 +108,14 @@ std::string to_hex(const chain_hash& hash) {
 std::optional<chain_hash> chain_hash_from_hex(std::string_view hex) {
   chain_hash out{};
   if (hex.size() != out.size() * 2) return std::nullopt;
+  int invalid = 0;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = hex_digit(hex[2 * i]);
-    const int lo = hex_digit(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
+    const int hi = kHexDigits[static_cast<unsigned char>(hex[2 * i])];
+    const int lo = kHexDigits[static_cast<unsigned char>(hex[2 * i + 1])];
+    invalid |= hi | lo;  // negative once any digit is not one
     out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
   }
+  if (invalid < 0) return std::nullopt;
   return out;
 }
 

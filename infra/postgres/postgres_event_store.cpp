@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
@@ -74,41 +76,55 @@ std::int64_t clamp_limit(std::size_t max) {
   return static_cast<std::int64_t>(std::min(max, kMax));
 }
 
-// Maps one row, refusing anything a correct writer could not have stored.
+std::string row_place(const pqxx::row& row) {
+  return "the event at position " +
+         (row[0].is_null() ? std::string("NULL") : row[0].as<std::string>());
+}
+
+template <class Int>
+bool parse_integer(std::string_view text, Int& out) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return error == std::errc{} && end == text.data() + text.size();
+}
+
+// Maps one row, refusing anything a correct writer could not have stored. Every event read
+// passes here (a whole-log replay, a million times), so each field is looked at once and the
+// description of the row is built only for an error.
 recorded_event to_event(const pqxx::row& row) {
-  std::string where = "the event at position ";
-  where += row[0].is_null() ? std::string("NULL") : row[0].c_str();
-  for (std::size_t i = 0; i < std::size(kColumnNames); ++i) {
-    if (row[static_cast<pqxx::row::size_type>(i)].is_null()) {
-      throw corrupt_event(where + " has no " + kColumnNames[i]);
-    }
+  std::array<std::string_view, std::size(kColumnNames)> text;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto field = row[static_cast<pqxx::row::size_type>(i)];
+    if (field.is_null()) throw corrupt_event(row_place(row) + " has no " + kColumnNames[i]);
+    text[i] = std::string_view(field.c_str(), field.size());
   }
   recorded_event e;
-  try {
-    e.global_position = row[0].as<std::int64_t>();
-    e.event_id = row[1].as<std::string>();
-    e.stream_id = row[2].as<std::string>();
-    e.stream_version = row[3].as<std::int64_t>();
-    e.type = row[4].as<std::string>();
-    e.schema_version = row[5].as<int>();
-    e.recorded_at = timestamp(std::chrono::microseconds(row[6].as<std::int64_t>()));
-    e.data = row[7].as<std::string>();
-    e.metadata = row[8].as<std::string>();
-  } catch (const std::exception& ex) {
-    throw corrupt_event(where + " cannot be read: " + ex.what());
+  std::int64_t micros = 0;
+  if (!parse_integer(text[0], e.global_position) || !parse_integer(text[3], e.stream_version) ||
+      !parse_integer(text[5], e.schema_version) || !parse_integer(text[6], micros)) {
+    throw corrupt_event(row_place(row) +
+                        " cannot be read: a position, version or time is not an integer");
   }
+  e.event_id.assign(text[1]);
+  e.stream_id.assign(text[2]);
+  e.type.assign(text[4]);
+  e.recorded_at = timestamp(std::chrono::microseconds(micros));
+  e.data.assign(text[7]);
+  e.metadata.assign(text[8]);
   if (e.global_position < 1 || e.stream_version < 1 || e.schema_version < 1) {
-    throw corrupt_event(where + " has a position, stream version or schema version below 1");
+    throw corrupt_event(row_place(row) +
+                        " has a position, stream version or schema version below 1");
   }
   if (e.event_id.empty() || e.stream_id.empty() || e.type.empty()) {
-    throw corrupt_event(where + " has an empty event id, stream id or type");
+    throw corrupt_event(row_place(row) + " has an empty event id, stream id or type");
   }
   // A missing or malformed hash is not a reading error: the chain verifier reports it.
-  if (!row[9].is_null())
-    e.hash = audit::chain_hash_from_hex(std::string_view(row[9].c_str(), row[9].size()));
-  if (!looks_like_json_object(e.data)) throw corrupt_event(where + ": data is not a JSON object");
+  if (const auto hash = row[9]; !hash.is_null())
+    e.hash = audit::chain_hash_from_hex(std::string_view(hash.c_str(), hash.size()));
+  if (!looks_like_json_object(e.data)) {
+    throw corrupt_event(row_place(row) + ": data is not a JSON object");
+  }
   if (!looks_like_json_object(e.metadata)) {
-    throw corrupt_event(where + ": metadata is not a JSON object");
+    throw corrupt_event(row_place(row) + ": metadata is not a JSON object");
   }
   return e;
 }
