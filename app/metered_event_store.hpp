@@ -22,6 +22,7 @@ class metered_event_store final : public infra::event_store {
   std::int64_t stream_version(std::string_view stream_id) override;
   std::vector<infra::recorded_event> read_all(std::int64_t after_position,
                                               std::size_t max) override;
+  std::size_t concurrent_reads() override { return inner_.concurrent_reads(); }
   std::int64_t head_position() override;
   void wait_for_append(std::int64_t position, std::chrono::milliseconds timeout) override;
   [[nodiscard]] std::unique_ptr<infra::subscription> subscribe_all(

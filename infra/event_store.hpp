@@ -180,6 +180,10 @@ class event_store {
   // Events with global_position > after_position, in global order, at most max. Never skips an
   // event: a later call returns only events with higher positions than any returned before.
   virtual std::vector<recorded_event> read_all(std::int64_t after_position, std::size_t max) = 0;
+  // How many read_all calls the store serves well at once: long scans read that many pages ahead
+  // in parallel (log_pages). PostgreSQL's readers are server processes, so several overlap;
+  // SQLite's share the process's CPU, and two at once only cost more of it.
+  virtual std::size_t concurrent_reads() { return 1; }
   // The highest committed global position (0 for an empty store).
   virtual std::int64_t head_position() = 0;
 

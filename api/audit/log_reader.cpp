@@ -1,9 +1,9 @@
 #include "api/audit/log_reader.hpp"
 
 #include <algorithm>
-#include <future>
 
 #include "infra/event_codec.hpp"
+#include "infra/log_pages.hpp"
 
 namespace realmkit::api::audit {
 
@@ -53,30 +53,34 @@ std::int64_t scan_log(infra::event_store& store, std::int64_t after, std::int64_
   return at;
 }
 
+std::int64_t scan_log_pages(infra::event_store& store, std::int64_t after, std::int64_t upto,
+                            const std::function<bool(std::span<const infra::recorded_event>)>& each,
+                            std::size_t batch) {
+  std::int64_t at = after;
+  if (at >= upto) return at;
+  infra::log_pages pages(store, after, upto, batch);
+  for (auto events = pages.next(); !events.empty(); events = pages.next()) {
+    at = events.back().global_position;
+    if (!each(events)) return at;
+  }
+  return at;
+}
+
 std::int64_t scan_log_ahead(infra::event_store& store, std::int64_t after, std::int64_t upto,
                             const std::function<bool(const infra::recorded_event&)>& each,
                             std::size_t batch) {
-  auto read = [&store, upto, batch](std::int64_t from) {
-    const auto want = std::min<std::int64_t>(static_cast<std::int64_t>(batch), upto - from);
-    return store.read_all(from, static_cast<std::size_t>(want));
-  };
   std::int64_t at = after;
-  if (at >= upto) return at;
-  auto next = std::async(std::launch::async, read, at);
-  for (;;) {
-    const auto events = next.get();
-    if (events.empty()) return at;
-    const auto last = events.back().global_position;
-    const bool more = last < upto;
-    if (more) next = std::async(std::launch::async, read, last);
-    for (const auto& e : events) {
-      if (e.global_position > upto) return at;
-      at = e.global_position;
-      // A pending read is waited for by the future's destructor: nothing outlives this call.
-      if (!each(e)) return at;
-    }
-    if (!more) return at;
-  }
+  scan_log_pages(
+      store, after, upto,
+      [&](std::span<const infra::recorded_event> events) {
+        for (const auto& e : events) {
+          at = e.global_position;
+          if (!each(e)) return false;
+        }
+        return true;
+      },
+      batch);
+  return at;
 }
 
 feed_page read_feed(infra::event_store& store, const feed_request& request) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,11 +60,17 @@ std::int64_t scan_log(infra::event_store& store, std::int64_t after, std::int64_
                       const std::function<bool(const infra::recorded_event&)>& each,
                       std::size_t batch = 2'000);
 
-// The same, with the next batch read on another thread while `each` works through this one: for
-// long scans (whole-log replays, read models as of a past time), where reading and folding cost
-// about the same.
+// The same, with the next batches read on other threads while `each` works through this one
+// (infra::log_pages): for long scans (whole-log replays, read models as of a past time), where
+// reading and folding cost about the same.
 std::int64_t scan_log_ahead(infra::event_store& store, std::int64_t after, std::int64_t upto,
                             const std::function<bool(const infra::recorded_event&)>& each,
+                            std::size_t batch = 5'000);
+
+// The same, a page at a time: for consumers that work on a page as a whole (log_replayer folds
+// one on several threads). Stops early when `each` answers false.
+std::int64_t scan_log_pages(infra::event_store& store, std::int64_t after, std::int64_t upto,
+                            const std::function<bool(std::span<const infra::recorded_event>)>& each,
                             std::size_t batch = 5'000);
 
 }  // namespace realmkit::api::audit

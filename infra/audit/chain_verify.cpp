@@ -6,11 +6,13 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <vector>
 
 #include "infra/json/json_time.hpp"
+#include "infra/log_pages.hpp"
 
 namespace realmkit::infra::audit {
 namespace {
@@ -194,17 +196,20 @@ verify_report verify_chain(event_store& store, const verify_options& options) {
     }
   };
   compare_checkpoint();  // a checkpoint of the empty log
-  auto page = std::max<std::size_t>(options.page, 1);
+  // Pages are read ahead on other threads while this one hashes (log_pages); after a page the
+  // store refused, the reading goes on one event at a time on this thread.
+  std::optional<log_pages> pages;
+  pages.emplace(store, verifier.position(), report.head, std::max<std::size_t>(options.page, 1));
   while (!report.first_break && verifier.position() < report.head) {
     std::vector<recorded_event> events;
     try {
-      events = store.read_all(verifier.position(), page);
+      events = pages ? pages->next() : store.read_all(verifier.position(), 1);
     } catch (const corrupt_event& e) {
       // The store refuses a page holding a row it cannot read (or, on PostgreSQL, a hole in the
       // positions). One event at a time pins down where: the refusal of the next single event is
       // the break.
-      if (page > 1) {
-        page = 1;
+      if (pages) {
+        pages.reset();
         continue;
       }
       report.first_break = chain_break{verifier.position() + 1, e.what()};

@@ -390,6 +390,10 @@ std::vector<recorded_event> postgres_event_store::read_all(std::int64_t after_po
   return events;
 }
 
+std::size_t postgres_event_store::concurrent_reads() {
+  return std::max<std::size_t>(impl_->options_.reader_connections, 1);
+}
+
 std::int64_t postgres_event_store::head_position() {
   return impl_->query_head();
 }

@@ -80,6 +80,7 @@ class postgres_event_store final : public event_store {
                                           std::size_t max = 100'000) override;
   std::int64_t stream_version(std::string_view stream_id) override;
   std::vector<recorded_event> read_all(std::int64_t after_position, std::size_t max) override;
+  std::size_t concurrent_reads() override;
   std::int64_t head_position() override;
   void wait_for_append(std::int64_t position, std::chrono::milliseconds timeout) override;
 
