@@ -37,10 +37,10 @@ std::string time_text(infra::timestamp t) {
 int replay_all(infra::event_store& store, const replay_options& options, std::ostream& out) {
   const auto as_of = past_time(options.as_of, "--as-of");
   const auto upto = as_of ? audit::position_at(store, *as_of) : store.head_position();
-  audit::log_replayer replayer;
+  audit::log_replayer replayer(audit::kReplayThreads);
   const auto started = std::chrono::steady_clock::now();
-  audit::scan_log_ahead(store, 0, upto, [&](const infra::recorded_event& e) {
-    replayer.apply(e);
+  audit::scan_log_pages(store, 0, upto, [&](std::span<const infra::recorded_event> events) {
+    replayer.apply(events);
     return true;
   });
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;

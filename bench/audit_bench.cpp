@@ -42,6 +42,8 @@ struct settings {
   std::size_t board_events = 100'000;
   int board_reads = 10;
   std::string out = "build/bench/audit.json";
+  // Keeps the PostgreSQL schemas, so a later run measures the same log without filling it again.
+  bool keep = false;
 };
 
 struct rate {
@@ -136,11 +138,13 @@ void run(infra::event_store& store, infra::event_store& board_store, const setti
 
   start = clock_type::now();
   cpu = cpu_now();
-  api::audit::log_replayer replayer;
-  const auto last = api::audit::scan_log_ahead(store, 0, head, [&](const infra::recorded_event& e) {
-    replayer.apply(e);
-    return true;
-  });
+  // As `realmkit replay --all` does it.
+  api::audit::log_replayer replayer(api::audit::kReplayThreads);
+  const auto last =
+      api::audit::scan_log_pages(store, 0, head, [&](std::span<const infra::recorded_event> page) {
+        replayer.apply(page);
+        return true;
+      });
   r.log_replay = {last, seconds_since(start), cpu_now() - cpu};
   std::cerr << r.backend << ": log replay " << r.log_replay.per_second() << " events/s over "
             << replayer.streams() << " streams\n";
@@ -276,6 +280,8 @@ int main(int argc, char** argv) {
       s.board_reads = std::stoi(value());
     } else if (arg == "--out") {
       s.out = value();
+    } else if (arg == "--keep") {
+      s.keep = true;
     } else {
       std::cerr << "unknown argument " << arg << "\n";
       return 2;
@@ -299,7 +305,7 @@ int main(int argc, char** argv) {
       infra::postgres_store_options options;
       options.url = s.postgres_url;
       options.schema = "bench_audit";
-      options.drop_schema_on_close = true;
+      options.drop_schema_on_close = !s.keep;
       infra::postgres_event_store store(options);
       auto board_options = options;
       board_options.schema = "bench_audit_board";

@@ -4,6 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+#include <future>
 #include <map>
 #include <tuple>
 #include <type_traits>
@@ -223,36 +225,85 @@ struct maps_of<std::tuple<A...>> {
 
 }  // namespace
 
-struct log_replayer::tables {
+struct log_replayer::shard {
   maps_of<aggregates>::type maps;
+  std::uint64_t applied = 0;
+  std::uint64_t skipped = 0;
+
+  void apply(const infra::recorded_event& event) {
+    const auto found =
+        with_aggregate(category_of(event.stream_id), [&]<class A>(std::type_identity<A>) {
+          auto& map = std::get<state_map<A>>(maps);
+          auto it = map.find(std::string_view(event.stream_id));
+          if (it == map.end()) it = map.emplace(event.stream_id, typename A::state{}).first;
+          it->second = evolve(std::move(it->second), infra::decode_event<typename A::event>(event));
+        });
+    if (found) {
+      ++applied;
+    } else {
+      ++skipped;
+    }
+  }
 };
 
-log_replayer::log_replayer() : tables_(std::make_unique<tables>()) {}
+log_replayer::log_replayer(std::size_t threads) : shards_(std::max<std::size_t>(threads, 1)) {}
 log_replayer::~log_replayer() = default;
 
+std::size_t log_replayer::shard_index(std::string_view stream_id) const {
+  return shards_.size() == 1 ? 0 : string_hash{}(stream_id) % shards_.size();
+}
+
 void log_replayer::apply(const infra::recorded_event& event) {
-  const auto found =
-      with_aggregate(category_of(event.stream_id), [&]<class A>(std::type_identity<A>) {
-        auto& map = std::get<state_map<A>>(tables_->maps);
-        auto it = map.find(std::string_view(event.stream_id));
-        if (it == map.end()) it = map.emplace(event.stream_id, typename A::state{}).first;
-        it->second = evolve(std::move(it->second), infra::decode_event<typename A::event>(event));
-      });
-  if (found) {
-    ++applied_;
-  } else {
-    ++skipped_;
+  shards_[shard_index(event.stream_id)].apply(event);
+}
+
+void log_replayer::apply(std::span<const infra::recorded_event> events) {
+  if (shards_.size() == 1) {
+    for (const auto& e : events) shards_.front().apply(e);
+    return;
   }
+  // Each shard folds its own streams, in log order, on its own thread: a stream's events all
+  // land in one shard, so no state is shared and each stream's order is kept.
+  const auto fold = [&](std::size_t index) {
+    auto& own = shards_[index];
+    for (const auto& e : events) {
+      if (shard_index(e.stream_id) == index) own.apply(e);
+    }
+  };
+  std::vector<std::future<void>> others;
+  others.reserve(shards_.size() - 1);
+  for (std::size_t i = 1; i < shards_.size(); ++i) {
+    others.push_back(std::async(std::launch::async, fold, i));
+  }
+  fold(0);
+  for (auto& f : others) f.get();
+}
+
+std::uint64_t log_replayer::applied() const {
+  std::uint64_t n = 0;
+  for (const auto& s : shards_) n += s.applied;
+  return n;
+}
+
+std::uint64_t log_replayer::skipped() const {
+  std::uint64_t n = 0;
+  for (const auto& s : shards_) n += s.skipped;
+  return n;
 }
 
 std::size_t log_replayer::streams() const {
-  return std::apply([](const auto&... m) { return (m.size() + ...); }, tables_->maps);
+  std::size_t n = 0;
+  for (const auto& s : shards_) {
+    n += std::apply([](const auto&... m) { return (m.size() + ...); }, s.maps);
+  }
+  return n;
 }
 
 std::optional<std::string> log_replayer::state_json(std::string_view stream_id) const {
   std::optional<std::string> out;
+  const auto& own = shards_[shard_index(stream_id)];
   with_aggregate(category_of(stream_id), [&]<class A>(std::type_identity<A>) {
-    const auto& map = std::get<state_map<A>>(tables_->maps);
+    const auto& map = std::get<state_map<A>>(own.maps);
     if (const auto it = map.find(stream_id); it != map.end()) out = shown(it->second);
   });
   return out;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -64,26 +65,33 @@ std::optional<std::vector<change_entry>> entity_changes(infra::event_store& stor
 std::vector<field_change> diff_json(std::string_view before, std::string_view after);
 
 // Folds every aggregate stream of the log it is fed, in memory: the full-log replay of the CLI
-// and the benchmark. Events of streams that are not an aggregate's are counted and skipped.
+// and the benchmark. Events of streams that are not an aggregate's are counted and skipped. With
+// several threads, the streams are split among them by a hash of their id, and a page of events
+// is folded by all of them at once.
+// Folding is most of a whole-log replay's work: `realmkit replay --all` shares it among this many
+// threads (the log is read ahead on others).
+inline constexpr std::size_t kReplayThreads = 2;
+
 class log_replayer {
  public:
-  log_replayer();
+  explicit log_replayer(std::size_t threads = 1);
   ~log_replayer();
   log_replayer(const log_replayer&) = delete;
   log_replayer& operator=(const log_replayer&) = delete;
 
   void apply(const infra::recorded_event& event);
+  // A page of consecutive events of the log, in order.
+  void apply(std::span<const infra::recorded_event> events);
   std::size_t streams() const;
-  std::uint64_t applied() const { return applied_; }
-  std::uint64_t skipped() const { return skipped_; }
+  std::uint64_t applied() const;
+  std::uint64_t skipped() const;
   // The folded state of one stream as JSON, or nullopt when no event of it was applied.
   std::optional<std::string> state_json(std::string_view stream_id) const;
 
  private:
-  struct tables;
-  std::unique_ptr<tables> tables_;
-  std::uint64_t applied_ = 0;
-  std::uint64_t skipped_ = 0;
+  struct shard;
+  std::size_t shard_index(std::string_view stream_id) const;
+  std::vector<shard> shards_;
 };
 
 }  // namespace realmkit::api::audit
