@@ -1,10 +1,13 @@
 #include "infra/sqlite/sqlite_event_store.hpp"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
 #include <system_error>
+#include <thread>
 
 #include "infra/migrations.hpp"
 #include "infra/sqlite/sqlite_append_writer.hpp"
@@ -55,6 +58,24 @@ void configure(connection& db, const sqlite_store_options& options) {
   db.exec("PRAGMA foreign_keys = ON");
 }
 
+// Switching a new file to WAL needs it to this connection alone. When another process opens the
+// same new file at the same moment, SQLite answers SQLITE_BUSY at once, without the busy handler
+// (waiting could deadlock two lock upgrades), so the switch is retried until the busy timeout.
+void switch_to_wal(connection& db, const sqlite_store_options& options) {
+  const auto deadline = std::chrono::steady_clock::now() + options.busy_timeout;
+  for (;;) {
+    try {
+      if (db.pragma_text("PRAGMA journal_mode = WAL") != "wal") {
+        throw store_error("cannot put " + options.path.string() + " in WAL mode");
+      }
+      return;
+    } catch (const sqlite::error& e) {
+      if (e.code() != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 }  // namespace
 
 class sqlite_event_store::impl {
@@ -76,9 +97,7 @@ class sqlite_event_store::impl {
       configure(*db, options_);
       db->exec(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
       // WAL: readers never block the writer nor each other, and a commit is one sequential write.
-      if (db->pragma_text("PRAGMA journal_mode = WAL") != "wal") {
-        throw store_error("cannot put " + options_.path.string() + " in WAL mode");
-      }
+      switch_to_wal(*db, options_);
       // The writer's indexes (stream ids are random) stay hot in a larger page cache.
       db->exec("PRAGMA cache_size = -32768");
       // Each checkpoint costs the writer two fsyncs; a 16 MiB WAL makes them rarer under load.
