@@ -9,6 +9,7 @@ log_pages::log_pages(event_store& store, std::int64_t after, std::int64_t upto, 
     : store_(store),
       upto_(upto),
       page_(static_cast<std::int64_t>(std::max<std::size_t>(page, 1))),
+      ahead_(depth > 0),
       depth_(std::clamp<std::size_t>(store.concurrent_reads(), 1, std::max<std::size_t>(depth, 1))),
       delivered_(after),
       requested_(after) {
@@ -20,8 +21,11 @@ log_pages::~log_pages() {
 }
 
 void log_pages::drain() {
-  for (auto& p : in_flight_) {
-    if (p.events.valid()) p.events.wait();
+  // A page not read ahead is read only when asked for: there is nothing to wait for.
+  if (ahead_) {
+    for (auto& p : in_flight_) {
+      if (p.events.valid()) p.events.wait();
+    }
   }
   in_flight_.clear();
 }
@@ -31,10 +35,12 @@ void log_pages::top_up() {
     const auto after = requested_;
     const auto count = std::min(page_, upto_ - after);
     requested_ = after + count;
-    in_flight_.push_back(
-        {after, count, std::async(std::launch::async, [&store = store_, after, count] {
-           return store.read_all(after, static_cast<std::size_t>(count));
-         })});
+    in_flight_.push_back({after, count,
+                          std::async(ahead_ ? std::launch::async : std::launch::deferred,
+                                     [&store = store_, after, count] {
+                                       return store.read_all(after,
+                                                             static_cast<std::size_t>(count));
+                                     })});
   }
 }
 

@@ -19,6 +19,8 @@ class log_pages {
  public:
   // The events after `after` up to and including `upto`, `page` at a time, at most `depth` pages
   // in flight (fewer when the store serves fewer reads at once: event_store::concurrent_reads).
+  // Depth 0 reads each page on the caller's thread when it is asked for, for consumers whose
+  // work per page costs less than handing pages between threads.
   log_pages(event_store& store, std::int64_t after, std::int64_t upto, std::size_t page,
             std::size_t depth = 2);
   // Waits for the reads still in flight: none outlives the object.
@@ -45,6 +47,7 @@ class log_pages {
   event_store& store_;
   std::int64_t upto_;
   std::int64_t page_;
+  bool ahead_;
   std::size_t depth_;
   std::int64_t delivered_;
   std::int64_t requested_;  // the end of the last page asked for

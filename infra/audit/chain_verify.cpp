@@ -196,10 +196,13 @@ verify_report verify_chain(event_store& store, const verify_options& options) {
     }
   };
   compare_checkpoint();  // a checkpoint of the empty log
-  // Pages are read ahead on other threads while this one hashes (log_pages); after a page the
-  // store refused, the reading goes on one event at a time on this thread.
+  // Where the store serves several reads at once (PostgreSQL), pages are read ahead on other
+  // threads while this one hashes (log_pages). Otherwise (SQLite) this thread reads them: hashing
+  // a page costs less than handing it over, measured. After a page the store refused, the reading
+  // goes on one event at a time on this thread.
   std::optional<log_pages> pages;
-  pages.emplace(store, verifier.position(), report.head, std::max<std::size_t>(options.page, 1));
+  pages.emplace(store, verifier.position(), report.head, std::max<std::size_t>(options.page, 1),
+                store.concurrent_reads() > 1 ? 2 : 0);
   while (!report.first_break && verifier.position() < report.head) {
     std::vector<recorded_event> events;
     try {

@@ -93,7 +93,7 @@ void run_log_pages() {
   REQUIRE(store->head_position() == 53);
 
   SUBCASE("every event once, in order, in pages of the size asked for") {
-    for (std::size_t depth : {1, 2, 4}) {
+    for (std::size_t depth : {0, 1, 2, 4}) {
       log_pages pages(*store, 0, 53, 10, depth);
       std::vector<std::size_t> sizes;
       CHECK(read_through(pages, &sizes) == iota(1, 53));
@@ -127,6 +127,18 @@ void run_log_pages() {
     // Four pages were asked for at the start and one more after the first was taken: every read
     // finished before the pages went away, so none touches `bent` after this point.
     CHECK(bent.reads.load() == 5);
+  }
+
+  SUBCASE("depth 0 reads a page only when it is asked for, on the caller's thread") {
+    bent_store bent(*store);
+    {
+      log_pages pages(bent, 0, 53, 5, 0);
+      CHECK(bent.reads.load() == 0);
+      CHECK(pages.next().size() == 5);
+      CHECK(pages.next().size() == 5);
+      CHECK(bent.reads.load() == 2);
+    }
+    CHECK(bent.reads.load() == 2);
   }
 
   SUBCASE("a refused page is thrown in order, after the pages before it, and read again next") {
