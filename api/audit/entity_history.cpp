@@ -246,7 +246,9 @@ struct log_replayer::shard {
   }
 };
 
-log_replayer::log_replayer(std::size_t threads) : shards_(std::max<std::size_t>(threads, 1)) {}
+// Shards are numbered in a byte (apply's owner table): far more than a replay has cores.
+log_replayer::log_replayer(std::size_t threads)
+    : shards_(std::clamp<std::size_t>(threads, 1, 255)) {}
 log_replayer::~log_replayer() = default;
 
 std::size_t log_replayer::shard_index(std::string_view stream_id) const {
@@ -263,11 +265,16 @@ void log_replayer::apply(std::span<const infra::recorded_event> events) {
     return;
   }
   // Each shard folds its own streams, in log order, on its own thread: a stream's events all
-  // land in one shard, so no state is shared and each stream's order is kept.
+  // land in one shard, so no state is shared and each stream's order is kept. Each event's shard
+  // is worked out once, here, not by every shard.
+  std::vector<std::uint8_t> owner(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    owner[i] = static_cast<std::uint8_t>(shard_index(events[i].stream_id));
+  }
   const auto fold = [&](std::size_t index) {
     auto& own = shards_[index];
-    for (const auto& e : events) {
-      if (shard_index(e.stream_id) == index) own.apply(e);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (owner[i] == index) own.apply(events[i]);
     }
   };
   std::vector<std::future<void>> others;
