@@ -231,6 +231,16 @@ TEST_CASE_TEMPLATE("served: erasing a lead, and its export", B, sqlite_session_b
   CHECK(r.body.find("\"erased\":true") != std::string::npos);
   CHECK(s.request("POST", "/api/leads/" + lead + "/erase", admin, R"({"reason":"again"})").status ==
         409);
+  // Every read model holding the lead has caught up with the erasure before the tables are read:
+  // the search index and the timeline project on their own.
+  r = s.request("GET", "/api/search?q=quillfeather&min_position=" + std::to_string(position),
+                admin);
+  CHECK(r.status == 200);
+  CHECK(r.body.find(lead) == std::string::npos);
+  r = s.request("GET", "/api/leads/" + lead + "/timeline?min_position=" + std::to_string(position),
+                admin);
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK_FALSE(canary_in(r.body));
   const auto hits = canaries_in_database(*s.keys_db);
   CHECK_MESSAGE(hits.empty(), hits.size(), " hits, the first: ", hits.empty() ? "" : hits[0]);
 }
