@@ -356,6 +356,16 @@ node& cluster_harness::start(const std::string& name, const std::string& roles,
     // (librdkafka's mock cluster never assigns with less than about 4 s).
     argv.insert(argv.end(), {"--kafka-property", "session.timeout.ms=6000"});
   }
+  if (roles.find("relay") != std::string::npos) {
+    // librdkafka's mock cluster checks the sequence numbers of transactional producers only
+    // (rd_kafka_mock_validate_records), so it accepts an idempotent producer's request while an
+    // earlier one to the same partition failed. A real broker refuses it as out of order. With
+    // requests pipelined, the earlier one's retry then lands after it; and when the earlier one
+    // failed with its fate unknown (a timeout), librdkafka takes the later success as proof that
+    // the broker stored it, as a real broker would have, and acknowledges events the mock never
+    // stored. One request in flight per broker keeps the mock honest.
+    argv.insert(argv.end(), {"--kafka-property", "max.in.flight.requests.per.connection=1"});
+  }
   argv.insert(argv.end(), extra.begin(), extra.end());
   int same = 0;
   for (const auto& n : nodes_) same += n->name() == name;

@@ -52,7 +52,12 @@ struct relay_fixture {
     o.kafka.topic = topic;
     o.kafka.partitions = kPartitions;
     // A broker that comes back is found again within half a second.
-    o.kafka.properties = {{"reconnect.backoff.max.ms", "500"}, {"retry.backoff.ms", "50"}};
+    // One request in flight: the mock cluster does not check an idempotent producer's sequence
+    // numbers, so with requests pipelined a failed one's retry could land after a later one (see
+    // the cluster harness).
+    o.kafka.properties = {{"reconnect.backoff.max.ms", "500"},
+                          {"retry.backoff.ms", "50"},
+                          {"max.in.flight.requests.per.connection", "1"}};
     o.checkpoint_interval = 50ms;
     o.standby_retry = 100ms;
     o.retry_backoff = 100ms;
