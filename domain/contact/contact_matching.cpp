@@ -189,25 +189,42 @@ std::optional<std::string> email_match_key(std::string_view address) {
   return local + '@' + domain;
 }
 
-std::optional<std::string> e164_phone(std::string_view number, std::string_view default_country) {
-  number = trim(number);
-  std::string digits;
+namespace {
+
+// A number as written: its digits up to an extension, and whether it began with "+".
+struct written_number {
   bool plus = false;
-  for (std::size_t i = 0; i < number.size(); ++i) {
-    const char c = number[i];
+  std::string digits;
+};
+
+// nullopt for anything but digits, "+" in front, separators and an extension.
+std::optional<written_number> read_number(std::string_view number) {
+  written_number out;
+  for (const char c : trim(number)) {
     if (c >= '0' && c <= '9') {
-      digits += c;
-    } else if (c == '+' && digits.empty() && !plus) {
-      plus = true;
+      out.digits += c;
+    } else if (c == '+' && out.digits.empty() && !out.plus) {
+      out.plus = true;
     } else if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/') {
       continue;
-    } else if (!digits.empty() &&
+    } else if (!out.digits.empty() &&
                (c == 'x' || c == 'X' || c == 'e' || c == 'E' || c == '#' || c == ';' || c == ',')) {
       break;  // an extension, or a pause before one: not part of the number
     } else {
       return std::nullopt;
     }
   }
+  if (out.digits.empty()) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> e164_phone(std::string_view number, std::string_view default_country) {
+  const auto written = read_number(number);
+  if (!written) return std::nullopt;
+  const bool plus = written->plus;
+  const std::string& digits = written->digits;
   std::string international;
   if (plus) {
     international = digits;
@@ -234,6 +251,43 @@ std::optional<std::string> e164_phone(std::string_view number, std::string_view 
     return std::nullopt;
   }
   return '+' + international;
+}
+
+namespace {
+
+// The length of the country calling code `e164_digits` starts with. E.164's codes are prefix-free:
+// 1 and 7 are the one-digit codes, these the two-digit ones, and every other is three digits.
+std::size_t calling_code_length(std::string_view e164_digits) {
+  static constexpr std::array<std::string_view, 44> kTwoDigit = {
+      "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+      "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+      "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98"};
+  if (e164_digits.starts_with('1') || e164_digits.starts_with('7')) return 1;
+  const auto two = e164_digits.substr(0, 2);
+  return std::find(kTwoDigit.begin(), kTwoDigit.end(), two) != kTwoDigit.end() ? 2 : 3;
+}
+
+}  // namespace
+
+std::optional<std::string> phone_match_key(std::string_view number) {
+  std::string national;
+  if (const auto international = e164_phone(number, "")) {
+    const std::string_view digits = std::string_view(*international).substr(1);
+    national = digits.substr(calling_code_length(digits));
+  } else {
+    // Written nationally: which country is unknown, but its trunk prefix is dropped either way
+    // (North America's "1" before ten digits, elsewhere a leading 0).
+    const auto written = read_number(number);
+    if (!written || written->plus || written->digits.size() > 15) return std::nullopt;
+    national = written->digits;
+    if (national.size() == 11 && national.front() == '1') {
+      national.erase(0, 1);
+    } else if (national.starts_with('0')) {
+      national.erase(0, 1);
+    }
+  }
+  if (national.size() < 6) return std::nullopt;
+  return national;
 }
 
 std::vector<std::string> name_words(std::string_view first_name, std::string_view last_name) {

@@ -21,6 +21,13 @@ std::optional<std::string> email_match_key(std::string_view address);
 // left out. nullopt when it cannot be a phone number: letters, or a length E.164 does not allow.
 std::optional<std::string> e164_phone(std::string_view number, std::string_view default_country);
 
+// The key two numbers are compared by, whatever the country their writer dialled from: the
+// national significant number ("+49 30 1234567", "0049 30 1234567" and "030 1234567" all give
+// "301234567"; "+1 415 555 0132" and "(415) 555-0132" give "4155550132"). The calling code of an
+// international number is known from E.164's prefix-free code list; a national number loses its
+// trunk prefix. nullopt for what cannot be a number.
+std::optional<std::string> phone_match_key(std::string_view number);
+
 // The words of a person's name in order, lowercase ASCII where the letter has an ASCII base
 // ("José Müller-Ødegård" → {"jose", "muller", "odegard"}); other characters are kept as they are.
 std::vector<std::string> name_words(std::string_view first_name, std::string_view last_name);
@@ -33,7 +40,7 @@ double name_similarity(const std::vector<std::string>& a, const std::vector<std:
 // What is compared of a contact: its keys, as the functions above give them.
 struct match_profile {
   std::vector<std::string> emails;
-  std::vector<std::string> phones;
+  std::vector<std::string> phones;  // phone_match_key
   std::vector<std::string> name;
   std::string company;  // empty: none
 };

@@ -43,6 +43,21 @@ TEST_SUITE("contact matching") {
     CHECK_FALSE(e164_phone("+49 30 12+34", "49"));
   }
 
+  TEST_CASE("two numbers compare by their national number, however they were written") {
+    CHECK(phone_match_key("+49 30 1234567") == "301234567");
+    CHECK(phone_match_key("0049 (30) 123 45 67") == "301234567");
+    CHECK(phone_match_key("030/1234567 ext. 12") == "301234567");
+    CHECK(phone_match_key("+1 415 555 0132") == "4155550132");
+    CHECK(phone_match_key("(415) 555-0132") == "4155550132");
+    CHECK(phone_match_key("1-415-555-0132") == "4155550132");
+    CHECK(phone_match_key("+44 20 7946 0958") == "2079460958");
+    CHECK(phone_match_key("020 7946 0958") == "2079460958");
+    CHECK(phone_match_key("+353 1 234 5678") == "12345678");  // a three-digit calling code
+    CHECK(phone_match_key("+7 495 123-45-67") == "4951234567");
+    CHECK_FALSE(phone_match_key("12345"));
+    CHECK_FALSE(phone_match_key("call me"));
+  }
+
   TEST_CASE("a name's words: lowercase, accents folded, punctuation dropped") {
     CHECK(name_words("José", "Müller-Ødegård") ==
           std::vector<std::string>{"jose", "muller", "odegard"});
@@ -71,14 +86,14 @@ TEST_SUITE("contact matching") {
   }
 
   TEST_CASE("a verdict on a pair names its reasons, and none without one") {
-    match_profile a{{"ana@example.com"}, {"+49301234567"}, name_words("Ana", "Lopez"), "c1"};
+    match_profile a{{"ana@example.com"}, {"301234567"}, name_words("Ana", "Lopez"), "c1"};
     match_profile b{{"ana@example.com"}, {}, name_words("Someone", "Else"), ""};
     auto v = match_contacts(a, b);
     REQUIRE(v);
     CHECK(v->reasons == std::vector{match_reason::same_email});
     CHECK(v->score == doctest::Approx(0.95));
 
-    b = {{"other@example.com"}, {"+49301234567"}, name_words("Ana", "López"), "c1"};
+    b = {{"other@example.com"}, {"301234567"}, name_words("Ana", "López"), "c1"};
     v = match_contacts(a, b);
     REQUIRE(v);
     CHECK(v->reasons ==
@@ -231,7 +246,7 @@ TEST_SUITE("contact matching") {
         if (auto k = email_match_key(e)) m.emails.push_back(*k);
       }
       for (const auto& n : p.phones) {
-        if (auto k = e164_phone(n, "49")) m.phones.push_back(*k);
+        if (auto k = phone_match_key(n)) m.phones.push_back(*k);
       }
       m.name = name_words(p.first, p.last);
       m.company = p.company;
