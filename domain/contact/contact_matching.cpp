@@ -328,6 +328,41 @@ double name_similarity(const std::vector<std::string>& a, const std::vector<std:
   return best;
 }
 
+match_profile make_match_profile(std::string_view first_name, std::string_view last_name,
+                                 const std::vector<std::string>& email_addresses,
+                                 const std::vector<std::string>& phone_numbers,
+                                 std::string company) {
+  match_profile out;
+  for (const auto& address : email_addresses) {
+    auto key = email_match_key(address);
+    if (key && std::find(out.emails.begin(), out.emails.end(), *key) == out.emails.end()) {
+      out.emails.push_back(std::move(*key));
+    }
+  }
+  for (const auto& number : phone_numbers) {
+    auto key = phone_match_key(number);
+    if (key && std::find(out.phones.begin(), out.phones.end(), *key) == out.phones.end()) {
+      out.phones.push_back(std::move(*key));
+    }
+  }
+  out.name = name_words(first_name, last_name);
+  out.company = std::move(company);
+  return out;
+}
+
+std::vector<std::string> match_keys(const match_profile& profile) {
+  std::vector<std::string> out;
+  for (const auto& e : profile.emails) out.push_back("e:" + e);
+  for (const auto& p : profile.phones) out.push_back("p:" + p);
+  if (!profile.company.empty()) {
+    for (const auto& word : profile.name) {
+      auto key = "n:" + profile.company + ":" + word.substr(0, 2);
+      if (std::find(out.begin(), out.end(), key) == out.end()) out.push_back(std::move(key));
+    }
+  }
+  return out;
+}
+
 std::string_view to_string(match_reason reason) {
   switch (reason) {
     case match_reason::same_email:

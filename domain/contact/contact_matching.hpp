@@ -45,6 +45,19 @@ struct match_profile {
   std::string company;  // empty: none
 };
 
+// The profile of a contact with these names, addresses, numbers and company (empty: none);
+// addresses and numbers that give no key are left out.
+match_profile make_match_profile(std::string_view first_name, std::string_view last_name,
+                                 const std::vector<std::string>& email_addresses,
+                                 const std::vector<std::string>& phone_numbers,
+                                 std::string company);
+
+// The keys under which a contact's candidates are looked up: "e:<mailbox>", "p:<national
+// number>", and for a contact at a company "n:<company>:<first two letters>" of each name word.
+// A pair match_contacts accepts shares one, unless typos changed how every word of a name
+// begins.
+std::vector<std::string> match_keys(const match_profile& profile);
+
 enum class match_reason { same_email, same_phone, similar_name_same_company };
 
 std::string_view to_string(match_reason reason);
