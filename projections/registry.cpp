@@ -2,6 +2,7 @@
 
 #include "projections/analytics/analytics_projection.hpp"
 #include "projections/board/board_projection.hpp"
+#include "projections/duplicates/duplicates_projection.hpp"
 #include "projections/inbox/inbox_projection.hpp"
 #include "projections/records/records_projection.hpp"
 #include "projections/rooms/rooms_projection.hpp"
@@ -22,6 +23,7 @@ std::vector<std::shared_ptr<const projection>> all_projections(
   out.push_back(std::make_shared<search::search_projection>());
   out.push_back(std::make_shared<timeline::timeline_projection>());
   out.push_back(std::make_shared<inbox::inbox_projection>());
+  out.push_back(std::make_shared<duplicates::duplicates_projection>());
   return out;
 }
 
