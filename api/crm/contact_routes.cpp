@@ -16,8 +16,8 @@ contact_id contact_of(const request_scope& scope) {
 http_response create(request_scope& scope) {
   const auto body = body_of(scope.request());
   const auto o = body.root();
-  o.allow_only(
-      {"first_name", "last_name", "emails", "phones", "company_id", "title", "owner_id", "tags"});
+  o.allow_only({"first_name", "last_name", "emails", "phones", "company_id", "title", "owner_id",
+                "tags", "force"});
   create_contact c;
   c.contact = contact_id{scope.services().new_id()};
   c.first_name = o.optional_string("first_name").value_or("");
@@ -43,6 +43,7 @@ http_response create(request_scope& scope) {
   c.owner = optional_id<user_id>(o, "owner_id").value_or(scope.caller_id());
   scope.check_owner(*c.owner, "owner_id");
   c.tags = o.optional_strings("tags", rules::kMaxTags + 1).value_or(std::vector<std::string>{});
+  if (!o.optional_boolean("force").value_or(false)) check_new_contact(scope, c);
   return created_reply(
       commands::execute(scope.services().handler, contact_command{c}, scope.metadata()),
       "/api/contacts/");

@@ -2,6 +2,8 @@
 #pragma once
 
 #include "api/crm/crm_routes.hpp"
+#include "api/crm/route_support.hpp"
+#include "domain/contact/contact_commands.hpp"
 
 namespace realmkit::api::crm {
 
@@ -21,5 +23,10 @@ void add_inbox_routes(router& routes, crm_services& services);
 void add_analytics_routes(router& routes, crm_services& services);
 void add_audit_routes(router& routes, crm_services& services);
 void add_privacy_routes(router& routes, crm_services& services);
+void add_duplicate_routes(router& routes, crm_services& services);
+
+// POST /api/contacts without "force": answers 409 (possible-duplicate) with the contacts the
+// caller sees that look like `contact`, from the duplicates read model (duplicate_routes.cpp).
+void check_new_contact(const request_scope& scope, const domain::create_contact& contact);
 
 }  // namespace realmkit::api::crm

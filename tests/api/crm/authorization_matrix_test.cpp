@@ -687,6 +687,10 @@ std::map<std::string, scenario> scenarios() {
       S::team_owned, [rep](F& f, const cell& c) {
         return request_spec{"GET", "/api/contacts/" + contact(f, rep(c)) + "/timeline"};
       }};
+  t["contacts.duplicates"] = {
+      S::team_owned, [rep](F& f, const cell& c) {
+        return request_spec{"GET", "/api/contacts/" + contact(f, rep(c)) + "/duplicates"};
+      }};
   t["companies.timeline"] = {
       S::team_owned, [rep](F& f, const cell& c) {
         return request_spec{"GET", "/api/companies/" + company(f, rep(c)) + "/timeline"};
@@ -865,7 +869,7 @@ REALMKIT_MATRIX_GROUP("users", "users.", 7)
 REALMKIT_MATRIX_GROUP("teams", "teams.", 7)
 REALMKIT_MATRIX_GROUP("pipelines", "pipelines.", 9)
 REALMKIT_MATRIX_GROUP("companies", "companies.", 10)
-REALMKIT_MATRIX_GROUP("contacts", "contacts.", 19)
+REALMKIT_MATRIX_GROUP("contacts", "contacts.", 20)
 REALMKIT_MATRIX_GROUP("leads", "leads.", 14)
 REALMKIT_MATRIX_GROUP("deals", "deals.", 17)
 REALMKIT_MATRIX_GROUP("activities", "activities.", 5)
