@@ -81,6 +81,84 @@ http_response list_duplicates(request_scope& scope, infra::sql::session& db) {
   return http_response::json(200, out.take());
 }
 
+const std::string kPairProperties =
+    R"("contacts":{"type":"array","items":{"type":"object"},"minItems":2,"maxItems":2},)"
+    R"("score":{"type":"number","minimum":0,"maximum":1},)"
+    R"("reasons":{"type":"array","items":{"type":"string","enum":["same_email","same_phone",)"
+    R"("similar_name_same_company"]}})";
+
+constexpr std::string_view kPairCursor = "dup1";
+// Pairs examined per request at most, and per statement: a page of few matches among many
+// pairs sharing a key ends early with a cursor instead of reading them all.
+constexpr std::size_t kMaxPairsExamined = 20'000;
+constexpr std::size_t kPairsPerScan = 1'000;
+
+http_response list_all_duplicates(request_scope& scope, infra::sql::session& db) {
+  const query_reader q(scope.request(), {"limit", "cursor"});
+  const auto limit = q.limit(duplicates::kDefaultCandidates, duplicates::kMaxCandidates);
+  std::optional<duplicates::pair_position> after;
+  if (const auto cursor = q.text("cursor")) {
+    const auto fields = projections::support::decode_cursor(kPairCursor, *cursor, 2);
+    if (!fields) fail("cursor", "is not a cursor this API gave out");
+    after = duplicates::pair_position{(*fields)[0], (*fields)[1]};
+  }
+  const auto position = projections::support::live_position(db, duplicates::kProjectionName);
+  json_out out;
+  out.begin_object().key("items").begin_array();
+  std::size_t shown = 0;
+  std::size_t examined = 0;
+  std::optional<duplicates::pair_position> next;  // where the next page starts; none: no page
+  for (bool done = false; !done;) {
+    if (examined >= kMaxPairsExamined) {
+      next = after;  // the last pair examined: the rest on the next page
+      break;
+    }
+    const auto scan = duplicates::scan_pairs(db, after, kPairsPerScan);
+    examined += kPairsPerScan;
+    for (const auto& p : scan.pairs) {
+      if (!scope.can_see_owner(domain::user_id{p.first.owner_id}) ||
+          !scope.can_see_owner(domain::user_id{p.second.owner_id})) {
+        continue;
+      }
+      auto a = scope.services().queries.find_contact(p.first.contact_id);
+      auto b = scope.services().queries.find_contact(p.second.contact_id);
+      if (!a || !b || !scope.can_see_owner(a->state.owner) ||
+          !scope.can_see_owner(b->state.owner)) {
+        continue;
+      }
+      out.begin_object().key("contacts").begin_array();
+      write(out, *a);
+      write(out, *b);
+      out.end_array();
+      out.key("score").raw(score_text(p.verdict.score));
+      out.key("reasons").begin_array();
+      for (const auto reason : p.verdict.reasons) out.string(to_string(reason));
+      out.end_array();
+      out.end_object();
+      if (++shown == limit) {
+        const bool last_of_all = scan.exhausted && scan.last &&
+                                 scan.last->first == p.first.contact_id &&
+                                 scan.last->second == p.second.contact_id;
+        if (!last_of_all) next = duplicates::pair_position{p.first.contact_id, p.second.contact_id};
+        done = true;
+        break;
+      }
+    }
+    if (scan.exhausted) break;
+    after = scan.last;
+  }
+  out.end_array();
+  out.key("next_cursor");
+  if (next) {
+    out.string(projections::support::encode_cursor(kPairCursor, {next->first, next->second}));
+  } else {
+    out.null();
+  }
+  out.key("position").integer(position);
+  out.end_object();
+  return http_response::json(200, out.take());
+}
+
 }  // namespace
 
 void check_new_contact(const request_scope& scope, const domain::create_contact& contact) {
@@ -125,6 +203,14 @@ void add_duplicate_routes(router& routes, crm_services& services) {
                  {std::string(projections::records::kProjectionName),
                   std::string(duplicates::kProjectionName)},
                  list_duplicates);
+  add_read_route(routes, services, "/api/contacts/duplicates", "contacts.duplicate_pairs",
+                 auth::permission::contact_view,
+                 "Every pair of contacts the caller sees that look like one person, in order of "
+                 "their ids, page by page",
+                 page_schema(kPairProperties),
+                 {std::string(projections::records::kProjectionName),
+                  std::string(duplicates::kProjectionName)},
+                 list_all_duplicates);
 }
 
 }  // namespace realmkit::api::crm

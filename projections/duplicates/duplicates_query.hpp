@@ -37,4 +37,30 @@ std::vector<duplicate_candidate> find_duplicates(infra::sql::session& db,
                                                  const domain::match_profile& profile,
                                                  std::string_view exclude = {});
 
+// Two active contacts that share a key and match, `first` the one with the lesser id.
+struct duplicate_pair {
+  duplicate_candidate first;
+  duplicate_candidate second;
+  domain::duplicate_verdict verdict;
+};
+
+// Where a scan of every pair goes on from: the last pair it examined.
+struct pair_position {
+  std::string first;
+  std::string second;
+};
+
+struct pair_scan {
+  std::vector<duplicate_pair> pairs;  // the pairs that match, in order of (first, second)
+  // The last pair examined, whether it matched or not; nullopt when none was.
+  std::optional<pair_position> last;
+  bool exhausted = false;  // no pair is left after `last`
+};
+
+// The pairs of active contacts sharing a key, after `after` in order of their ids, at most
+// `max_examined` of them, judged by domain::match_contacts: the workspace's duplicates, page by
+// page, however many contacts share a key.
+pair_scan scan_pairs(infra::sql::session& db, const std::optional<pair_position>& after,
+                     std::size_t max_examined);
+
 }  // namespace realmkit::projections::duplicates

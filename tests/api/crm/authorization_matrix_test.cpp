@@ -691,6 +691,10 @@ std::map<std::string, scenario> scenarios() {
       S::team_owned, [rep](F& f, const cell& c) {
         return request_spec{"GET", "/api/contacts/" + contact(f, rep(c)) + "/duplicates"};
       }};
+  // Every pair the caller sees: the permission decides; which pairs, the route's own test.
+  t["contacts.duplicate_pairs"] = {S::organisation, [](F&, const cell&) {
+                                     return request_spec{"GET", "/api/contacts/duplicates"};
+                                   }};
   t["companies.timeline"] = {
       S::team_owned, [rep](F& f, const cell& c) {
         return request_spec{"GET", "/api/companies/" + company(f, rep(c)) + "/timeline"};
@@ -869,7 +873,7 @@ REALMKIT_MATRIX_GROUP("users", "users.", 7)
 REALMKIT_MATRIX_GROUP("teams", "teams.", 7)
 REALMKIT_MATRIX_GROUP("pipelines", "pipelines.", 9)
 REALMKIT_MATRIX_GROUP("companies", "companies.", 10)
-REALMKIT_MATRIX_GROUP("contacts", "contacts.", 20)
+REALMKIT_MATRIX_GROUP("contacts", "contacts.", 21)
 REALMKIT_MATRIX_GROUP("leads", "leads.", 14)
 REALMKIT_MATRIX_GROUP("deals", "deals.", 17)
 REALMKIT_MATRIX_GROUP("activities", "activities.", 5)
