@@ -110,7 +110,7 @@ void run(infra::event_store& store, infra::sql::database& db, const settings& s,
   if (!projector.status("board")) return;
   auto session = db.acquire();
   const auto rows = session->query(
-      "SELECT pipeline, COUNT(*) FROM rm_deals WHERE status = 'open' AND archived = 0 GROUP BY "
+      "SELECT pipeline, COUNT(*) FROM rm_deals WHERE status = 'open' AND NOT archived GROUP BY "
       "pipeline ORDER BY 2 DESC LIMIT 1");
   if (rows.empty()) return;
   projections::board::board_request request;
