@@ -48,16 +48,21 @@ std::vector<offered> visible(const request_scope& scope,
   return out;
 }
 
+// "score" and "reasons", inside an object being written.
+void write_verdict(json_out& out, const domain::duplicate_verdict& verdict) {
+  out.key("score").raw(score_text(verdict.score));
+  out.key("reasons").begin_array();
+  for (const auto reason : verdict.reasons) out.string(to_string(reason));
+  out.end_array();
+}
+
 void write_offered(json_out& out, const std::vector<offered>& items) {
   out.begin_array();
   for (const auto& o : items) {
     out.begin_object();
     out.key("contact");
     write(out, o.contact);
-    out.key("score").raw(score_text(o.verdict.score));
-    out.key("reasons").begin_array();
-    for (const auto reason : o.verdict.reasons) out.string(to_string(reason));
-    out.end_array();
+    write_verdict(out, o.verdict);
     out.end_object();
   }
   out.end_array();
@@ -130,10 +135,7 @@ http_response list_all_duplicates(request_scope& scope, infra::sql::session& db)
       write(out, *a);
       write(out, *b);
       out.end_array();
-      out.key("score").raw(score_text(p.verdict.score));
-      out.key("reasons").begin_array();
-      for (const auto reason : p.verdict.reasons) out.string(to_string(reason));
-      out.end_array();
+      write_verdict(out, p.verdict);
       out.end_object();
       if (++shown == limit) {
         const bool last_of_all = scan.exhausted && scan.last &&
