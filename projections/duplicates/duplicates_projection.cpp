@@ -53,7 +53,7 @@ class writer final : public projection_writer {
     for (auto& [id, cached] : cache_) {
       if (!cached.dirty) continue;
       cached.dirty = false;
-      write(id, cached.state);
+      write(id, cached);
     }
     batch_.run(ctx.db);
     if (cache_.size() > kMaxCachedStates) {
@@ -72,6 +72,7 @@ class writer final : public projection_writer {
   struct cached_state {
     contact_state state;
     bool dirty = false;
+    bool stored = false;  // its row exists: a rebuild's first write has nothing to delete
   };
 
   cached_state& state_of(const std::string& id, apply_context& ctx) {
@@ -83,18 +84,25 @@ class writer final : public projection_writer {
       const sql::value params[] = {id};
       const auto rows =
           ctx.db.query("SELECT doc FROM " + contacts_ + " WHERE contact_id = $1", params);
-      if (!rows.empty()) loaded.state = infra::from_json<contact_state>(rows.front().text(0));
+      if (!rows.empty()) {
+        loaded.state = infra::from_json<contact_state>(rows.front().text(0));
+        loaded.stored = true;
+      }
     }
     return cache_.emplace(id, std::move(loaded)).first->second;
   }
 
-  void write(const std::string& id, const contact_state& s) {
-    batch_.add("DELETE FROM " + keys_ + " WHERE contact_id = $1", {id});
+  void write(const std::string& id, cached_state& cached) {
+    const auto& s = cached.state;
+    // Keys exist only beside a row.
+    if (cached.stored) batch_.add("DELETE FROM " + keys_ + " WHERE contact_id = $1", {id});
     if (!s.exists || s.erased) {
       // Nothing of an erased person stays: not their keys, not their state.
-      batch_.add("DELETE FROM " + contacts_ + " WHERE contact_id = $1", {id});
+      if (cached.stored) batch_.add("DELETE FROM " + contacts_ + " WHERE contact_id = $1", {id});
+      cached.stored = false;
       return;
     }
+    cached.stored = true;
     const auto profile = profile_of(s);
     const bool active = !s.archived && !s.merged_into;
     batch_.add("INSERT INTO " + contacts_ +
