@@ -60,7 +60,7 @@ std::vector<duplicate_candidate> find_duplicates(sql::session& db,
   for (const auto& r : rows) {
     auto verdict = domain::match_contacts(profile, profile_of(r, 2));
     if (!verdict) continue;
-    out.push_back({r.text(0), r.text(1), std::move(*verdict)});
+    out.push_back({{r.text(0), r.text(1)}, std::move(*verdict)});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     if (a.verdict.score != b.verdict.score) return a.verdict.score > b.verdict.score;
@@ -113,7 +113,7 @@ pair_scan scan_pairs(sql::session& db, const std::optional<pair_position>& after
     auto verdict = domain::match_contacts(a->second.profile, b->second.profile);
     if (!verdict) continue;
     out.pairs.push_back(
-        {{a->first, a->second.owner, {}}, {b->first, b->second.owner, {}}, std::move(*verdict)});
+        {{a->first, a->second.owner}, {b->first, b->second.owner}, std::move(*verdict)});
   }
   return out;
 }

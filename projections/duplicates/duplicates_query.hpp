@@ -20,9 +20,13 @@ inline constexpr std::size_t kMaxCandidates = 50;
 // company shares (a name's start) must not make one lookup read all of them.
 inline constexpr std::size_t kMaxExamined = 2'000;
 
-struct duplicate_candidate {
+// A contact as a lookup names it: the caller decides by its owner whether to show it.
+struct matched_contact {
   std::string contact_id;
   std::string owner_id;
+};
+
+struct duplicate_candidate : matched_contact {
   domain::duplicate_verdict verdict;
 };
 
@@ -39,8 +43,8 @@ std::vector<duplicate_candidate> find_duplicates(infra::sql::session& db,
 
 // Two active contacts that share a key and match, `first` the one with the lesser id.
 struct duplicate_pair {
-  duplicate_candidate first;
-  duplicate_candidate second;
+  matched_contact first;
+  matched_contact second;
   domain::duplicate_verdict verdict;
 };
 
