@@ -33,6 +33,15 @@ struct delete_activity {
   activity_id activity;
 };
 
-using activity_command = std::variant<log_activity, edit_activity, delete_activity>;
+// Moves the activity from one record to another (a contact merged into its survivor). Nothing
+// happens when the activity is no longer about `from`, so a repeated relink is harmless.
+struct relink_activity {
+  activity_id activity;
+  entity_ref from;
+  entity_ref to;
+};
+
+using activity_command =
+    std::variant<log_activity, edit_activity, delete_activity, relink_activity>;
 
 }  // namespace realmkit::domain

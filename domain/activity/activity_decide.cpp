@@ -94,6 +94,15 @@ decision<activity_event> decide(const activity_command& command, const activity_
                           if (state.deleted) return events{};
                           return activity_event{activity_deleted{state.id}};
                         },
+                        [&](const relink_activity& c) -> decision<activity_event> {
+                          if (!state.exists) return not_found("activity does not exist");
+                          if (auto r = check_entity_ref("subject", c.to)) return *r;
+                          if (c.from == c.to) {
+                            return invalid("subject", "must differ from the record it leaves");
+                          }
+                          if (state.subject != c.from) return events{};
+                          return activity_event{activity_relinked{state.id, c.from, c.to}};
+                        },
                     },
                     command);
 }

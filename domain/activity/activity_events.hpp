@@ -96,6 +96,24 @@ struct activity_deleted {
   }
 };
 
-using activity_event = std::variant<activity_logged, activity_edited, activity_deleted>;
+// The activity now belongs to another record's timeline: the record it was about was merged into
+// that one. Recorded on deleted activities too, so every trace of the duplicate points onwards.
+struct activity_relinked {
+  static constexpr std::string_view kType = "activity.relinked.v1";
+  activity_id activity;
+  entity_ref from;
+  entity_ref subject;
+
+  bool operator==(const activity_relinked&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("activity_id", self.activity);
+    v("from_subject", self.from);
+    v("subject", self.subject);
+  }
+};
+
+using activity_event =
+    std::variant<activity_logged, activity_edited, activity_deleted, activity_relinked>;
 
 }  // namespace realmkit::domain

@@ -22,6 +22,7 @@ activity_state evolve(activity_state state, const activity_event& event) {
                    state.duration_minutes = e.duration_minutes;
                  },
                  [&](const activity_deleted&) { state.deleted = true; },
+                 [&](const activity_relinked& e) { state.subject = e.subject; },
              },
              event);
   return state;

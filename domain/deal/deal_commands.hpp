@@ -92,9 +92,18 @@ struct restore_deal {
   deal_id deal;
 };
 
+// Replaces a linked contact that was merged by its survivor. Nothing happens when the deal no
+// longer names `from`, so a repeated relink is harmless.
+struct relink_deal_contact {
+  deal_id deal;
+  contact_id from;
+  contact_id to;
+};
+
 using deal_command = std::variant<create_deal, rename_deal, change_deal_value, move_deal_stage,
                                   assign_deal_owner, link_deal_company, unlink_deal_company,
                                   link_deal_contact, unlink_deal_contact, change_deal_close_date,
-                                  win_deal, lose_deal, reopen_deal, archive_deal, restore_deal>;
+                                  win_deal, lose_deal, reopen_deal, archive_deal, restore_deal,
+                                  relink_deal_contact>;
 
 }  // namespace realmkit::domain

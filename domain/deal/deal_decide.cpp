@@ -167,6 +167,15 @@ decision<deal_event> decide(const deal_command& command, const deal_state& state
             }
             return deal_event{deal_contact_linked{state.id, c.contact}};
           },
+          [&](const relink_deal_contact& c) -> decision<deal_event> {
+            if (!state.exists) return not_found("deal does not exist");
+            if (auto r = rules::check_id("contact_id", c.to.value)) return *r;
+            if (c.from == c.to) {
+              return invalid("contact_id", "must differ from the contact it replaces");
+            }
+            if (!state.contacts.contains(c.from)) return events{};
+            return deal_event{deal_contact_relinked{state.id, c.from, c.to}};
+          },
           [&](const unlink_deal_contact& c) -> decision<deal_event> {
             if (auto r = require_active(state)) return *r;
             if (!state.contacts.contains(c.contact)) return events{};

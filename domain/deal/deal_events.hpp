@@ -243,9 +243,28 @@ struct deal_restored {
   }
 };
 
+// A linked contact was merged into another: the deal now names the survivor instead (once, if it
+// already named both). Recorded on closed and archived deals too: it corrects a reference, it is
+// no sales decision.
+struct deal_contact_relinked {
+  static constexpr std::string_view kType = "deal.contact_relinked.v1";
+  deal_id deal;
+  contact_id from;
+  contact_id contact;
+
+  bool operator==(const deal_contact_relinked&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("deal_id", self.deal);
+    v("from_contact_id", self.from);
+    v("contact_id", self.contact);
+  }
+};
+
 using deal_event = std::variant<deal_created, deal_renamed, deal_value_changed, deal_stage_moved,
                                 deal_owner_assigned, deal_company_linked, deal_company_unlinked,
                                 deal_contact_linked, deal_contact_unlinked, deal_close_date_changed,
-                                deal_won, deal_lost, deal_reopened, deal_archived, deal_restored>;
+                                deal_won, deal_lost, deal_reopened, deal_archived, deal_restored,
+                                deal_contact_relinked>;
 
 }  // namespace realmkit::domain

@@ -33,6 +33,10 @@ deal_state evolve(deal_state state, const deal_event& event) {
                  },
                  [&](const deal_contact_linked& e) { state.contacts.insert(e.contact); },
                  [&](const deal_contact_unlinked& e) { state.contacts.erase(e.contact); },
+                 [&](const deal_contact_relinked& e) {
+                   state.contacts.erase(e.from);
+                   state.contacts.insert(e.contact);
+                 },
                  [&](const deal_close_date_changed& e) { state.expected_close_date = e.to; },
                  [&](const deal_won& e) {
                    state.status = deal_status::won;

@@ -49,7 +49,15 @@ struct delete_task {
   task_id task;
 };
 
+// Moves the task from one record to another (a contact merged into its survivor). Nothing happens
+// when the task is no longer about `from`, so a repeated relink is harmless.
+struct relink_task {
+  task_id task;
+  entity_ref from;
+  entity_ref to;
+};
+
 using task_command = std::variant<create_task, edit_task, reassign_task, change_task_due,
-                                  complete_task, reopen_task, delete_task>;
+                                  complete_task, reopen_task, delete_task, relink_task>;
 
 }  // namespace realmkit::domain

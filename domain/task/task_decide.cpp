@@ -107,6 +107,15 @@ decision<task_event> decide(const task_command& command, const task_state& state
                           if (state.deleted) return events{};
                           return task_event{task_deleted{state.id}};
                         },
+                        [&](const relink_task& c) -> decision<task_event> {
+                          if (!state.exists) return not_found("task does not exist");
+                          if (auto r = check_entity_ref("link", c.to)) return *r;
+                          if (c.from == c.to) {
+                            return invalid("link", "must differ from the record it leaves");
+                          }
+                          if (state.link != c.from) return events{};
+                          return task_event{task_relinked{state.id, c.from, c.to}};
+                        },
                     },
                     command);
 }

@@ -139,7 +139,23 @@ struct task_deleted {
   }
 };
 
+// The task is now about another record: the one it was about was merged into that one.
+struct task_relinked {
+  static constexpr std::string_view kType = "task.relinked.v1";
+  task_id task;
+  entity_ref from;
+  entity_ref link;
+
+  bool operator==(const task_relinked&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("task_id", self.task);
+    v("from_link", self.from);
+    v("link", self.link);
+  }
+};
+
 using task_event = std::variant<task_created, task_edited, task_reassigned, task_due_changed,
-                                task_completed, task_reopened, task_deleted>;
+                                task_completed, task_reopened, task_deleted, task_relinked>;
 
 }  // namespace realmkit::domain

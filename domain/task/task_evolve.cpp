@@ -30,6 +30,7 @@ task_state evolve(task_state state, const task_event& event) {
                    state.completed_at.reset();
                  },
                  [&](const task_deleted&) { state.deleted = true; },
+                 [&](const task_relinked& e) { state.link = e.link; },
              },
              event);
   return state;

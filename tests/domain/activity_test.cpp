@@ -215,6 +215,42 @@ TEST_SUITE("activity") {
         .then_rejected(rejection_code::already_exists, "");
   }
 
+  TEST_CASE("relinking moves an activity to the survivor of a merge, once") {
+    const entity_ref duplicate{entity_kind::contact, "c2"};
+    const entity_ref survivor{entity_kind::contact, "c1"};
+    auto logged = std::get<activity_logged>(call_logged());
+    logged.subject = duplicate;
+    spec()
+        .given({logged})
+        .when(relink_activity{kActivity, duplicate, survivor})
+        .then({activity_relinked{kActivity, duplicate, survivor}});
+    // Already moved, or about another record: nothing to do, so the relink can be retried.
+    spec()
+        .given({logged, activity_relinked{kActivity, duplicate, survivor}})
+        .when(relink_activity{kActivity, duplicate, survivor})
+        .then({});
+    spec().given({call_logged()}).when(relink_activity{kActivity, duplicate, survivor}).then({});
+    // A deleted activity follows too: its history must not point at a record that is gone.
+    spec()
+        .given({logged, activity_deleted{kActivity}})
+        .when(relink_activity{kActivity, duplicate, survivor})
+        .then({activity_relinked{kActivity, duplicate, survivor}});
+    spec()
+        .given({logged})
+        .when(relink_activity{kActivity, duplicate, duplicate})
+        .then_rejected(rejection_code::invalid, "subject");
+    spec()
+        .given({logged})
+        .when(relink_activity{kActivity, duplicate, entity_ref{entity_kind::contact, ""}})
+        .then_rejected(rejection_code::invalid, "subject.id");
+    spec()
+        .when(relink_activity{kActivity, duplicate, survivor})
+        .then_rejected(rejection_code::not_found, "");
+    const auto s = fold({logged, activity_relinked{kActivity, duplicate, survivor}});
+    CHECK(s.subject == survivor);
+    CHECK(s.summary == "Intro call");
+  }
+
   TEST_CASE("commands on a missing activity are not found") {
     spec().when(edit_activity{kActivity, "x"}).then_rejected(rejection_code::not_found, "");
     spec().when(delete_activity{kActivity}).then_rejected(rejection_code::not_found, "");

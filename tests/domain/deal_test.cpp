@@ -232,6 +232,37 @@ TEST_SUITE("deal") {
                                       kNow}});
   }
 
+  TEST_CASE("relinking replaces a merged contact by its survivor, on any deal, once") {
+    const contact_id survivor{"erin"};
+    auto with_carol = std::get<deal_created>(created());
+    with_carol.contacts = {kCarol, kDave};
+    spec()
+        .given({with_carol})
+        .when(relink_deal_contact{kDeal, kCarol, survivor})
+        .then({deal_contact_relinked{kDeal, kCarol, survivor}});
+    // Closed and archived deals follow too: a reference is corrected, no sale is changed.
+    spec()
+        .given({with_carol, deal_lost{kDeal, "Price", kNow}, deal_archived{kDeal}})
+        .when(relink_deal_contact{kDeal, kCarol, survivor})
+        .then({deal_contact_relinked{kDeal, kCarol, survivor}});
+    spec()
+        .given({with_carol, deal_contact_relinked{kDeal, kCarol, survivor}})
+        .when(relink_deal_contact{kDeal, kCarol, survivor})
+        .then({});
+    spec()
+        .given({with_carol})
+        .when(relink_deal_contact{kDeal, kCarol, kCarol})
+        .then_rejected(rejection_code::invalid, "contact_id");
+    spec()
+        .when(relink_deal_contact{kDeal, kCarol, survivor})
+        .then_rejected(rejection_code::not_found, "");
+    // A deal naming both the duplicate and the survivor names the survivor once.
+    const auto both = fold({with_carol, deal_contact_relinked{kDeal, kCarol, kDave}});
+    CHECK(both.contacts == std::set<contact_id>{kDave});
+    const auto moved = fold({with_carol, deal_contact_relinked{kDeal, kCarol, survivor}});
+    CHECK(moved.contacts == std::set<contact_id>{kDave, survivor});
+  }
+
   TEST_CASE("commands on a missing deal are not found") {
     for (const auto& command : commands_on_existing_deal()) {
       CAPTURE(command.index());

@@ -120,6 +120,35 @@ TEST_SUITE("task") {
         .then_rejected(rejection_code::invalid, "due_at");
   }
 
+  TEST_CASE("relinking moves a task to the survivor of a merge, once") {
+    const entity_ref duplicate{entity_kind::contact, "c2"};
+    const entity_ref survivor{entity_kind::contact, "c1"};
+    auto about_duplicate = std::get<task_created>(created());
+    about_duplicate.link = duplicate;
+    spec()
+        .given({about_duplicate})
+        .when(relink_task{kTask, duplicate, survivor})
+        .then({task_relinked{kTask, duplicate, survivor}});
+    spec()
+        .given({about_duplicate, task_relinked{kTask, duplicate, survivor}})
+        .when(relink_task{kTask, duplicate, survivor})
+        .then({});
+    spec().given({created()}).when(relink_task{kTask, duplicate, survivor}).then({});
+    spec()
+        .given({about_duplicate, task_completed{kTask, kNow}, task_deleted{kTask}})
+        .when(relink_task{kTask, duplicate, survivor})
+        .then({task_relinked{kTask, duplicate, survivor}});
+    spec()
+        .given({about_duplicate})
+        .when(relink_task{kTask, duplicate, duplicate})
+        .then_rejected(rejection_code::invalid, "link");
+    spec().when(relink_task{kTask, duplicate, survivor}).then_rejected(rejection_code::not_found, "");
+    const auto s = fold({about_duplicate, task_relinked{kTask, duplicate, survivor}});
+    REQUIRE(s.link);
+    CHECK(*s.link == survivor);
+    CHECK(s.title == "Send proposal");
+  }
+
   TEST_CASE("commands on a missing task are not found") {
     for (const auto& command : commands_on_existing_task()) {
       CAPTURE(command.index());
