@@ -14,6 +14,7 @@
 #include "api/server.hpp"
 #include "app/dependency_checks.hpp"
 #include "app/http_api.hpp"
+#include "app/merge_relinker.hpp"
 #include "app/metered_event_store.hpp"
 #include "app/private_log.hpp"
 #include "app/read_models.hpp"
@@ -267,6 +268,14 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
                 .allowed_headers = {"Authorization", "Content-Type", "Idempotency-Key", "If-Match",
                                     "X-Request-Id", "X-Requested-With"}}});
   api.install_guards(pipeline);
+  // What named a merged contact follows the merge to its survivor: work of the projector role,
+  // which keeps the read model of what is owed.
+  std::optional<merge_relinker> relinker;
+  if (roles.projector) {
+    relinker.emplace(api.commands(), reads.database(), reads.projector(),
+                     merge_relinker_options{.metrics = &metrics});
+    relinker->start();
+  }
   std::optional<session_janitor> janitor;
   if (roles.api) janitor.emplace(api.tokens());
 
@@ -315,6 +324,7 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   server.stop();                                   // stop accepting, drain in-flight requests
   link.attach(nullptr);
   pool.stop();
+  if (relinker) relinker->stop();
   if (relay) relay->stop();  // its last acknowledged position is checkpointed
   if (refresher) refresher->stop();
   reads.stop();                    // the projector finishes its batch and stops following the store

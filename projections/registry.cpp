@@ -4,6 +4,7 @@
 #include "projections/board/board_projection.hpp"
 #include "projections/duplicates/duplicates_projection.hpp"
 #include "projections/inbox/inbox_projection.hpp"
+#include "projections/merges/merge_links_projection.hpp"
 #include "projections/records/records_projection.hpp"
 #include "projections/rooms/rooms_projection.hpp"
 #include "projections/search/search_projection.hpp"
@@ -24,6 +25,7 @@ std::vector<std::shared_ptr<const projection>> all_projections(
   out.push_back(std::make_shared<timeline::timeline_projection>());
   out.push_back(std::make_shared<inbox::inbox_projection>());
   out.push_back(std::make_shared<duplicates::duplicates_projection>());
+  out.push_back(std::make_shared<merges::merge_links_projection>());
   return out;
 }
 

@@ -30,6 +30,7 @@ constexpr std::string_view kHandled[] = {
     "activity.logged",
     "activity.edited",
     "activity.deleted",
+    "activity.relinked",
     "pipeline.created",
     "pipeline.stage_added",
     "pipeline.stage_renamed",

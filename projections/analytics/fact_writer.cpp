@@ -1098,6 +1098,16 @@ class fact_writer::impl {
                      change_activity(d.activity.value, a,
                                      [](activity_fact& x) { x.deleted = true; });
                    },
+                   [&](const domain::activity_relinked& r) {
+                     auto& a = activity(r.activity.value);
+                     if (!a.exists) {
+                       throw std::runtime_error("analytics: relink of an unknown activity");
+                     }
+                     change_activity(r.activity.value, a, [&](activity_fact& x) {
+                       x.subject_kind = std::string(to_string(r.subject.kind));
+                       x.subject_id = r.subject.id;
+                     });
+                   },
                },
                event);
   }

@@ -345,6 +345,7 @@ class writer final : public projection_writer {
                    },
                    [&](const deal_contact_linked&) {},
                    [&](const deal_contact_unlinked&) {},
+                   [&](const deal_contact_relinked&) {},
                    [&](const deal_close_date_changed& e) { d.close_date = day_text(e.to); },
                    [&](const deal_won&) { d.status = "won"; },
                    [&](const deal_lost&) { d.status = "lost"; },

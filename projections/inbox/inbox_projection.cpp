@@ -275,6 +275,10 @@ class writer final : public projection_writer {
               set_task(e.task, "deleted = 1", {});
               withdraw_pending_due(e.task);
             },
+            [&](const task_relinked& e) {
+              set_task(e.task, "link_kind = $2, link_id = $3",
+                       {std::string(to_string(e.link.kind)), e.link.id});
+            },
         },
         event);
   }

@@ -135,6 +135,8 @@ class rooms_writer final : public projection_writer {
       if (!assignee.empty()) updated.user = user_room(assignee);
       if (!to_assignee.empty()) updated.user = user_room(to_assignee);
       if (data.HasMember("link")) updated.link = room_of_ref(data, "link");
+      // A relinked task leaves the merged record's room for the survivor's.
+      if (data.HasMember("from_link")) add(room_of_ref(data, "from_link"));
       add(user_room(member(data, "from_assignee_id")));
       add(updated.user);
       add(updated.link);
@@ -143,6 +145,7 @@ class rooms_writer final : public projection_writer {
       auto& s = stream(ctx, e.stream_id);
       stream_rooms updated = s;
       if (data.HasMember("subject")) updated.link = room_of_ref(data, "subject");
+      if (data.HasMember("from_subject")) add(room_of_ref(data, "from_subject"));
       add(updated.link);
       remember(e.stream_id, s, std::move(updated));
     } else if (category == "lead" || category == "company") {

@@ -123,6 +123,7 @@ class writer final : public projection_writer {
               batch_.add("DELETE FROM " + table_ + " WHERE item_id = $1 AND entry = 'activity'",
                          {a.activity.value});
             },
+            [&](const activity_relinked& a) { move("activity", a.activity.value, a.subject); },
         },
         event);
   }
@@ -162,8 +163,17 @@ class writer final : public projection_writer {
                      batch_.add("DELETE FROM " + table_ + " WHERE item_id = $1 AND entry = 'task'",
                                 {t.task.value});
                    },
+                   [&](const task_relinked& t) { move("task", t.task.value, t.link); },
                },
                event);
+  }
+
+  // The record an activity or task was about was merged: the item moves to the survivor's
+  // timeline, where it keeps its place in time.
+  void move(std::string_view entry, const std::string& item, const entity_ref& to) {
+    batch_.add("UPDATE " + table_ +
+                   " SET entity_kind = $3, entity_id = $4 WHERE item_id = $1 AND entry = $2",
+               {item, std::string(entry), std::string(to_string(to.kind)), to.id});
   }
 
   std::string table_;
