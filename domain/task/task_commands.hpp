@@ -57,7 +57,30 @@ struct relink_task {
   entity_ref to;
 };
 
-using task_command = std::variant<create_task, edit_task, reassign_task, change_task_due,
-                                  complete_task, reopen_task, delete_task, relink_task>;
+// Sets (or, absent, removes) the advance reminder.
+struct set_task_reminder {
+  task_id task;
+  std::optional<int> minutes_before;
+};
+
+// Makes the task recur (or, absent, stop recurring). Needs a due time to recur from.
+struct set_task_recurrence {
+  task_id task;
+  std::optional<task_recurrence> recurrence;
+};
+
+// Reminds the assignee of the task as due at `due_at`: issued by the reminder scheduler once the
+// reminder's time has come. Nothing happens when it was sent already, the task changed since
+// (done, deleted, due at another time) or its time has not come; an advance reminder whose due
+// time has passed meanwhile becomes the overdue one.
+struct remind_task {
+  task_id task;
+  reminder_kind kind = reminder_kind::overdue;
+  timestamp due_at{};
+};
+
+using task_command =
+    std::variant<create_task, edit_task, reassign_task, change_task_due, complete_task, reopen_task,
+                 delete_task, relink_task, set_task_reminder, set_task_recurrence, remind_task>;
 
 }  // namespace realmkit::domain

@@ -1,5 +1,7 @@
 #include "domain/task/task_state.hpp"
 
+#include <algorithm>
+
 namespace realmkit::domain {
 namespace {
 
@@ -73,6 +75,55 @@ decision<task_event> decide_edit(const edit_task& c, const task_state& state) {
   return task_event{std::move(edited)};
 }
 
+decision<task_event> decide_reminder(const set_task_reminder& c, const task_state& state) {
+  if (auto r = require_live(state)) return *r;
+  if (c.minutes_before && (*c.minutes_before < 1 || *c.minutes_before > kMaxReminderMinutes)) {
+    return invalid("reminder_minutes_before",
+                   "must be between 1 and " + std::to_string(kMaxReminderMinutes));
+  }
+  if (c.minutes_before == state.reminder_minutes) return events{};
+  return task_event{task_reminder_changed{state.id, c.minutes_before}};
+}
+
+decision<task_event> decide_recurrence(const set_task_recurrence& c, const task_state& state) {
+  if (auto r = require_live(state)) return *r;
+  const task_id series = state.series.value.empty() ? state.id : state.series;
+  if (c.recurrence) {
+    if (to_string(c.recurrence->unit).empty()) {
+      return invalid("recurrence.unit", "must be one of day, week, month");
+    }
+    if (c.recurrence->every < 1 || c.recurrence->every > kMaxRecurrenceEvery) {
+      return invalid("recurrence.every",
+                     "must be between 1 and " + std::to_string(kMaxRecurrenceEvery));
+    }
+    if (!state.due_at) return invalid("recurrence", "a recurring task needs a due time");
+    if (series.value.size() > kMaxSeriesIdLength) {
+      return invalid("recurrence", "a recurring task's id has at most " +
+                                       std::to_string(kMaxSeriesIdLength) + " characters");
+    }
+  }
+  if (c.recurrence == state.recurrence) return events{};
+  return task_event{
+      task_recurrence_changed{state.id, c.recurrence, series, std::max(state.occurrence, 1)}};
+}
+
+decision<task_event> decide_remind(const remind_task& c, const task_state& state,
+                                   const command_context& ctx) {
+  if (!state.exists) return not_found("task does not exist");
+  if (state.deleted || state.done || state.due_at != c.due_at) return events{};
+  const auto owed = owed_reminders(state);
+  const auto it = std::find_if(owed.begin(), owed.end(),
+                               [&](const owed_reminder& r) { return r.kind == c.kind; });
+  if (it == owed.end() || ctx.now < it->fire_at) return events{};
+  auto kind = c.kind;
+  if (kind == reminder_kind::due_soon && ctx.now >= c.due_at) {
+    // Too late to warn ahead: what is owed now is the overdue reminder, if it is still owed.
+    if (owed.back().kind != reminder_kind::overdue) return events{};
+    kind = reminder_kind::overdue;
+  }
+  return task_event{task_reminded{state.id, state.assignee, kind, c.due_at, ctx.now}};
+}
+
 }  // namespace
 
 decision<task_event> decide(const task_command& command, const task_state& state,
@@ -116,6 +167,9 @@ decision<task_event> decide(const task_command& command, const task_state& state
                           if (state.link != c.from) return events{};
                           return task_event{task_relinked{state.id, c.from, c.to}};
                         },
+                        [&](const set_task_reminder& c) { return decide_reminder(c, state); },
+                        [&](const set_task_recurrence& c) { return decide_recurrence(c, state); },
+                        [&](const remind_task& c) { return decide_remind(c, state, ctx); },
                     },
                     command);
 }

@@ -30,6 +30,56 @@ constexpr bool from_string(std::string_view text, task_priority& out) {
   return parse_enum(text, out, {task_priority::low, task_priority::normal, task_priority::high});
 }
 
+// How often a recurring task comes back: every `every` days, weeks or calendar months after its
+// due time.
+enum class recurrence_unit { day, week, month };
+
+constexpr std::string_view to_string(recurrence_unit unit) {
+  switch (unit) {
+    case recurrence_unit::day:
+      return "day";
+    case recurrence_unit::week:
+      return "week";
+    case recurrence_unit::month:
+      return "month";
+  }
+  return {};  // only for a value outside the enum, which decide rejects
+}
+
+constexpr bool from_string(std::string_view text, recurrence_unit& out) {
+  return parse_enum(text, out, {recurrence_unit::day, recurrence_unit::week, recurrence_unit::month});
+}
+
+struct task_recurrence {
+  recurrence_unit unit = recurrence_unit::week;
+  int every = 1;
+
+  bool operator==(const task_recurrence&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("unit", self.unit);
+    v("every", self.every);
+  }
+};
+
+// due_soon: the advance reminder, a chosen number of minutes before the due time; overdue: the
+// due time passed and the task is still open.
+enum class reminder_kind { due_soon, overdue };
+
+constexpr std::string_view to_string(reminder_kind kind) {
+  switch (kind) {
+    case reminder_kind::due_soon:
+      return "due_soon";
+    case reminder_kind::overdue:
+      return "overdue";
+  }
+  return {};
+}
+
+constexpr bool from_string(std::string_view text, reminder_kind& out) {
+  return parse_enum(text, out, {reminder_kind::due_soon, reminder_kind::overdue});
+}
+
 struct task_created {
   static constexpr std::string_view kType = "task.created.v1";
   task_id task;
@@ -155,7 +205,62 @@ struct task_relinked {
   }
 };
 
+// The advance reminder: how long before the due time the assignee is reminded; absent: none.
+struct task_reminder_changed {
+  static constexpr std::string_view kType = "task.reminder_changed.v1";
+  task_id task;
+  std::optional<int> minutes_before;
+
+  bool operator==(const task_reminder_changed&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("task_id", self.task);
+    v("minutes_before", self.minutes_before);
+  }
+};
+
+// The task recurs (or, absent, no longer does). `series` is the first task of the series and
+// `occurrence` this task's place in it, so the next occurrence's id is known in advance.
+struct task_recurrence_changed {
+  static constexpr std::string_view kType = "task.recurrence_changed.v1";
+  task_id task;
+  std::optional<task_recurrence> recurrence;
+  task_id series;
+  int occurrence = 1;
+
+  bool operator==(const task_recurrence_changed&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("task_id", self.task);
+    v("recurrence", self.recurrence);
+    v("series_id", self.series);
+    v("occurrence", self.occurrence);
+  }
+};
+
+// A reminder reached the assignee, at `at`, for the task as due at `due_at`: once per due time
+// and kind, however many schedulers run.
+struct task_reminded {
+  static constexpr std::string_view kType = "task.reminded.v1";
+  task_id task;
+  user_id assignee;
+  reminder_kind kind = reminder_kind::overdue;
+  timestamp due_at{};
+  timestamp at{};
+
+  bool operator==(const task_reminded&) const = default;
+  template <class Self, class V>
+  static void describe(Self& self, V& v) {
+    v("task_id", self.task);
+    v("assignee_id", self.assignee);
+    v("kind", self.kind);
+    v("due_at", self.due_at);
+    v("at", self.at);
+  }
+};
+
 using task_event = std::variant<task_created, task_edited, task_reassigned, task_due_changed,
-                                task_completed, task_reopened, task_deleted, task_relinked>;
+                                task_completed, task_reopened, task_deleted, task_relinked,
+                                task_reminder_changed, task_recurrence_changed, task_reminded>;
 
 }  // namespace realmkit::domain

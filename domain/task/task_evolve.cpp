@@ -31,6 +31,17 @@ task_state evolve(task_state state, const task_event& event) {
                  },
                  [&](const task_deleted&) { state.deleted = true; },
                  [&](const task_relinked& e) { state.link = e.link; },
+                 [&](const task_reminder_changed& e) { state.reminder_minutes = e.minutes_before; },
+                 [&](const task_recurrence_changed& e) {
+                   state.recurrence = e.recurrence;
+                   state.series = e.series;
+                   state.occurrence = e.occurrence;
+                 },
+                 [&](const task_reminded& e) {
+                   // An overdue reminder also ends the advance one's chance for that due time.
+                   state.reminded_due = e.due_at;
+                   if (e.kind == reminder_kind::overdue) state.overdue_due = e.due_at;
+                 },
              },
              event);
   return state;

@@ -308,3 +308,189 @@ TEST_SUITE("task evolve") {
     CHECK(s.exists);
   }
 }
+
+namespace {
+
+// Decides at another time than test_context's.
+decision<task_event> decide_at(const task_command& c, const task_state& s, timestamp now) {
+  return decide(c, s, command_context{test_context().actor, now});
+}
+
+std::vector<task_event> events_of(const decision<task_event>& d) {
+  REQUIRE(d.ok());
+  return d.events();
+}
+
+// Open, due on Friday, with a reminder an hour ahead.
+task_state reminded_task() {
+  return fold({created(), task_reminder_changed{kTask, 60}});
+}
+
+timestamp at(year_month_day day, hours h) {
+  return timestamp{duration_cast<microseconds>((sys_days{day} + h).time_since_epoch())};
+}
+
+}  // namespace
+
+TEST_SUITE("task reminders") {
+  TEST_CASE("a task owes an advance reminder when set, and an overdue one, for its due time") {
+    CHECK(owed_reminders(fold({created()})) ==
+          std::vector<owed_reminder>{{reminder_kind::overdue, kFriday, kFriday}});
+    CHECK(owed_reminders(reminded_task()) ==
+          std::vector<owed_reminder>{{reminder_kind::due_soon, kFriday - hours{1}, kFriday},
+                                     {reminder_kind::overdue, kFriday, kFriday}});
+    CHECK(owed_reminders(fold({created(), task_due_changed{kTask, kFriday, std::nullopt}}))
+              .empty());
+    CHECK(owed_reminders(fold({created(), task_completed{kTask, kNow}})).empty());
+    CHECK(owed_reminders(fold({created(), task_deleted{kTask}})).empty());
+  }
+
+  TEST_CASE("a reminder fires once, not before its time, and a new due time owes new ones") {
+    auto s = reminded_task();
+    const remind_task soon{kTask, reminder_kind::due_soon, kFriday};
+    CHECK(events_of(decide_at(soon, s, kFriday - hours{2})).empty());  // not yet
+    const auto fired = events_of(decide_at(soon, s, kFriday - minutes{59}));
+    REQUIRE(fired.size() == 1);
+    CHECK(fired.front() == task_event{task_reminded{kTask, kAlice, reminder_kind::due_soon, kFriday,
+                                                    kFriday - minutes{59}}});
+    s = evolve(s, fired.front());
+    CHECK(events_of(decide_at(soon, s, kFriday - minutes{30})).empty());  // never twice
+    CHECK(owed_reminders(s) ==
+          std::vector<owed_reminder>{{reminder_kind::overdue, kFriday, kFriday}});
+
+    const remind_task overdue{kTask, reminder_kind::overdue, kFriday};
+    CHECK(events_of(decide_at(overdue, s, kFriday - seconds{1})).empty());
+    s = evolve(s, events_of(decide_at(overdue, s, kFriday)).at(0));
+    CHECK(events_of(decide_at(overdue, s, kFriday + days{1})).empty());
+    CHECK(owed_reminders(s).empty());
+
+    // Moved to next week: both reminders are owed again, for the new due time; a scheduler's
+    // stale request for the old due time does nothing.
+    s = evolve(s, task_due_changed{kTask, kFriday, kFriday + weeks{1}});
+    CHECK(owed_reminders(s).size() == 2);
+    CHECK(events_of(decide_at(overdue, s, kFriday + weeks{2})).size() == 0);
+  }
+
+  TEST_CASE("an advance reminder that comes too late is the overdue one") {
+    const auto s = reminded_task();
+    const auto late = events_of(
+        decide_at(remind_task{kTask, reminder_kind::due_soon, kFriday}, s, kFriday + hours{5}));
+    REQUIRE(late.size() == 1);
+    const auto& e = std::get<task_reminded>(late.front());
+    CHECK(e.kind == reminder_kind::overdue);
+    CHECK(owed_reminders(evolve(s, late.front())).empty());
+  }
+
+  TEST_CASE("done or deleted tasks remind nobody; reminders are validated") {
+    const remind_task overdue{kTask, reminder_kind::overdue, kFriday};
+    CHECK(events_of(decide_at(overdue, fold({created(), task_completed{kTask, kNow}}),
+                              kFriday + hours{1}))
+              .empty());
+    CHECK(events_of(decide_at(overdue, fold({created(), task_deleted{kTask}}), kFriday + hours{1}))
+              .empty());
+    spec().when(overdue).then_rejected(rejection_code::not_found, "");
+    spec()
+        .given({created()})
+        .when(set_task_reminder{kTask, 0})
+        .then_rejected(rejection_code::invalid, "reminder_minutes_before");
+    spec()
+        .given({created()})
+        .when(set_task_reminder{kTask, kMaxReminderMinutes + 1})
+        .then_rejected(rejection_code::invalid, "reminder_minutes_before");
+    spec()
+        .given({created()})
+        .when(set_task_reminder{kTask, 15})
+        .then({task_reminder_changed{kTask, 15}});
+    spec()
+        .given({created(), task_reminder_changed{kTask, 15}})
+        .when(set_task_reminder{kTask, 15})
+        .then({});
+    spec()
+        .given({created(), task_reminder_changed{kTask, 15}})
+        .when(set_task_reminder{kTask, std::nullopt})
+        .then({task_reminder_changed{kTask, std::nullopt}});
+  }
+}
+
+TEST_SUITE("recurring tasks") {
+  TEST_CASE("a task recurs from its due time, in days, weeks or calendar months") {
+    const auto jan31 = at(2026y / January / 31, hours{9});
+    const task_recurrence monthly{recurrence_unit::month, 1};
+    CHECK(next_due(jan31, monthly, jan31) == at(2026y / February / 28, hours{9}));
+    // Steps count from the due time, so a missed month keeps the 31st where there is one.
+    CHECK(next_due(jan31, monthly, at(2026y / March / 1, hours{0})) ==
+          at(2026y / March / 31, hours{9}));
+    CHECK(next_due(jan31, task_recurrence{recurrence_unit::month, 3}, jan31) ==
+          at(2026y / April / 30, hours{9}));
+    CHECK(next_due(jan31, task_recurrence{recurrence_unit::day, 2}, jan31) ==
+          at(2026y / February / 2, hours{9}));
+    CHECK(next_due(jan31, task_recurrence{recurrence_unit::week, 1}, jan31) ==
+          at(2026y / February / 7, hours{9}));
+    // Completed long after: the first occurrence after that moment, not a backlog.
+    CHECK(next_due(jan31, task_recurrence{recurrence_unit::day, 1}, at(2027y / June / 5, hours{12})) ==
+          at(2027y / June / 6, hours{9}));
+    for (int m = 1; m <= 40; ++m) {
+      CAPTURE(m);
+      const auto after = at(2026y / January / 31, hours{24 * 30 * m});
+      const auto next = next_due(jan31, monthly, after);
+      CHECK(next > after);
+      CHECK(next - after <= days{31});
+    }
+  }
+
+  TEST_CASE("recurrence needs a due time, sane steps and a short enough id") {
+    const task_recurrence weekly{recurrence_unit::week, 1};
+    spec()
+        .given({created()})
+        .when(set_task_recurrence{kTask, weekly})
+        .then({task_recurrence_changed{kTask, weekly, kTask, 1}});
+    spec()
+        .given({created(), task_due_changed{kTask, kFriday, std::nullopt}})
+        .when(set_task_recurrence{kTask, weekly})
+        .then_rejected(rejection_code::invalid, "recurrence");
+    spec()
+        .given({created()})
+        .when(set_task_recurrence{kTask, task_recurrence{recurrence_unit::day, 0}})
+        .then_rejected(rejection_code::invalid, "recurrence.every");
+    spec()
+        .given({created()})
+        .when(set_task_recurrence{kTask, task_recurrence{recurrence_unit::day, 366}})
+        .then_rejected(rejection_code::invalid, "recurrence.every");
+    spec()
+        .given({created(), task_recurrence_changed{kTask, weekly, kTask, 1}})
+        .when(set_task_recurrence{kTask, weekly})
+        .then({});
+    spec()
+        .given({created(), task_recurrence_changed{kTask, weekly, kTask, 1}})
+        .when(set_task_recurrence{kTask, std::nullopt})
+        .then({task_recurrence_changed{kTask, std::nullopt, kTask, 1}});
+    auto long_id = std::get<task_created>(created());
+    long_id.task = task_id{std::string(53, 'x')};
+    decider_spec<task_aggregate>(
+        [](const task_command& c, const task_state& s) { return decide(c, s, test_context()); })
+        .given({long_id})
+        .when(set_task_recurrence{long_id.task, weekly})
+        .then_rejected(rejection_code::invalid, "recurrence");
+  }
+
+  TEST_CASE("the next occurrence copies the task, due at the next step, as the series' next") {
+    const task_recurrence weekly{recurrence_unit::week, 1};
+    const auto s = fold({created(), task_reminder_changed{kTask, 30},
+                         task_recurrence_changed{kTask, weekly, kTask, 1},
+                         task_completed{kTask, kNow}});
+    const auto next = next_occurrence(s, kNow);
+    REQUIRE(next.size() == 3);
+    const task_id second{"t1-r2"};
+    CHECK(next_occurrence_id(s) == second);
+    CHECK(next[0] == task_event{task_created{second, "Send proposal", "Draft v2", kAlice,
+                                             kFriday + weeks{1}, kAboutDeal,
+                                             task_priority::normal}});
+    CHECK(next[1] == task_event{task_reminder_changed{second, 30}});
+    CHECK(next[2] == task_event{task_recurrence_changed{second, weekly, kTask, 2}});
+    task_state after;
+    for (const auto& e : next) after = evolve(after, e);
+    CHECK(next_occurrence_id(after) == task_id{"t1-r3"});
+    CHECK(owed_reminders(after).size() == 2);
+    CHECK(next_occurrence(fold({created(), task_completed{kTask, kNow}}), kNow).empty());
+  }
+}
