@@ -24,6 +24,7 @@
 #include "api/router.hpp"
 #include "app/read_models.hpp"
 #include "commands/command_handler.hpp"
+#include "commands/lead_scorer.hpp"
 #include "infra/crypto/password_hasher.hpp"
 #include "infra/event_store.hpp"
 #include "infra/metrics.hpp"
@@ -77,6 +78,7 @@ class http_api final {
   api::auth::token_service& tokens() { return tokens_; }
   commands::command_handler& commands() { return commands_; }
   api::crm::crm_queries& queries() { return queries_; }
+  commands::lead_scorer& scorer() { return scorer_; }
 
   // True when no user exists (once the read models have caught up, waiting at most a few
   // seconds); false when they have not caught up by then.
@@ -98,6 +100,7 @@ class http_api final {
   api::auth::memory_login_lockout lockout_;
   commands::command_handler commands_;
   api::crm::sql_directory queries_;
+  commands::lead_scorer scorer_;  // on demand here; serve starts its schedule with the projector
   api::crm::crm_services crm_;
   api::auth::login_service logins_;
   std::unique_ptr<api::rate_limit_guard> limits_;

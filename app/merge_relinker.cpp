@@ -24,15 +24,14 @@ commands::outcome relink(commands::command_handler& handler,
         handler, domain::activity_command{domain::relink_activity{{r.item_id}, from, to}}, meta);
   }
   if (r.item_kind == "task") {
-    return commands::execute(handler,
-                             domain::task_command{domain::relink_task{{r.item_id}, from, to}}, meta);
+    return commands::execute(
+        handler, domain::task_command{domain::relink_task{{r.item_id}, from, to}}, meta);
   }
   if (r.item_kind == "deal") {
-    return commands::execute(
-        handler,
-        domain::deal_command{
-            domain::relink_deal_contact{{r.item_id}, {r.from_contact}, {r.to_contact}}},
-        meta);
+    return commands::execute(handler,
+                             domain::deal_command{domain::relink_deal_contact{
+                                 {r.item_id}, {r.from_contact}, {r.to_contact}}},
+                             meta);
   }
   return domain::invalid("item_kind", "no relink for a " + r.item_kind);
 }

@@ -21,6 +21,7 @@
 #include "app/realtime_services.hpp"
 #include "app/redis_rate_limits.hpp"
 #include "app/redis_revocation_list.hpp"
+#include "app/reminder_scheduler.hpp"
 #include "app/session_stores.hpp"
 #include "app/web_root.hpp"
 #include "infra/kafka/feed_consumer.hpp"
@@ -271,10 +272,15 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   // What named a merged contact follows the merge to its survivor: work of the projector role,
   // which keeps the read model of what is owed.
   std::optional<merge_relinker> relinker;
+  std::optional<reminder_scheduler> reminders;
   if (roles.projector) {
     relinker.emplace(api.commands(), reads.database(), reads.projector(),
                      merge_relinker_options{.metrics = &metrics});
     relinker->start();
+    reminders.emplace(api.commands(), reads.database(), reads.projector(),
+                      reminder_scheduler_options{.metrics = &metrics});
+    reminders->start();
+    api.scorer().start();  // trains at once, then rescores every 15 minutes, retrains daily
   }
   std::optional<session_janitor> janitor;
   if (roles.api) janitor.emplace(api.tokens());
@@ -325,6 +331,8 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   link.attach(nullptr);
   pool.stop();
   if (relinker) relinker->stop();
+  if (reminders) reminders->stop();
+  api.scorer().stop();
   if (relay) relay->stop();  // its last acknowledged position is checkpointed
   if (refresher) refresher->stop();
   reads.stop();                    // the projector finishes its batch and stops following the store

@@ -293,6 +293,32 @@ outcome merge_contacts(command_handler& handler, const domain::merge_contacts& c
   });
 }
 
+outcome complete_task(command_handler& handler, const domain::task_id& task,
+                      const command_metadata& meta, std::optional<std::int64_t> expected_version,
+                      const precondition<domain::task_state>& check) {
+  return handler.run(meta, [&](unit_of_work& uow) -> std::optional<rejection> {
+    const auto& loaded = uow.load<domain::task_aggregate>(task.value);
+    if (expected_version) {
+      uow.expect(stream_id_of<domain::task_aggregate>(task.value), *expected_version);
+    }
+    if (check) {
+      if (auto r = check(loaded.state)) return r;
+    }
+    auto d = domain::decide(domain::task_command{domain::complete_task{task}}, loaded.state,
+                            meta.context());
+    if (!d.ok()) return d.error();
+    if (d.events().empty()) return std::nullopt;
+    uow.record<domain::task_aggregate>(task.value, std::move(d.events()));
+    const auto& completed = uow.load<domain::task_aggregate>(task.value).state;
+    auto next = domain::next_occurrence(completed, meta.now);
+    if (next.empty()) return std::nullopt;
+    const auto next_id = domain::next_occurrence_id(completed);
+    if (uow.load<domain::task_aggregate>(next_id.value).state.exists) return std::nullopt;
+    uow.record<domain::task_aggregate>(next_id.value, std::move(next));
+    return std::nullopt;
+  });
+}
+
 outcome convert_lead(command_handler& handler, const convert_lead_request& request,
                      const command_metadata& meta, std::optional<std::int64_t> expected_version,
                      const precondition<domain::lead_state>& check) {

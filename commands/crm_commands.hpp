@@ -100,6 +100,14 @@ outcome merge_contacts(command_handler& handler, const domain::merge_contacts& c
                        std::optional<std::int64_t> expected_version = {},
                        const precondition<domain::contact_state>& check = {});
 
+// Completes a task. A recurring one's next occurrence (domain::next_occurrence) is created in the
+// same append; its id follows from the series, so completing again after a reopen, or a retry,
+// creates it once. `check` runs on the task as loaded.
+outcome complete_task(command_handler& handler, const domain::task_id& task,
+                      const command_metadata& meta,
+                      std::optional<std::int64_t> expected_version = {},
+                      const precondition<domain::task_state>& check = {});
+
 // Converts a qualified lead into a contact, optionally a company (named after the lead's company)
 // and optionally a deal, all in one atomic append. The ids are the caller's, so a retry with the
 // same idempotency key or the same ids creates nothing twice.

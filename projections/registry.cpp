@@ -6,6 +6,7 @@
 #include "projections/inbox/inbox_projection.hpp"
 #include "projections/merges/merge_links_projection.hpp"
 #include "projections/records/records_projection.hpp"
+#include "projections/reminders/reminders_projection.hpp"
 #include "projections/rooms/rooms_projection.hpp"
 #include "projections/search/search_projection.hpp"
 #include "projections/timeline/timeline_projection.hpp"
@@ -26,6 +27,7 @@ std::vector<std::shared_ptr<const projection>> all_projections(
   out.push_back(std::make_shared<inbox::inbox_projection>());
   out.push_back(std::make_shared<duplicates::duplicates_projection>());
   out.push_back(std::make_shared<merges::merge_links_projection>());
+  out.push_back(std::make_shared<reminders::reminders_projection>());
   return out;
 }
 

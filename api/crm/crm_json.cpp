@@ -44,6 +44,10 @@ json_out& json_out::integer(std::int64_t value) {
   impl_->writer.Int64(value);
   return *this;
 }
+json_out& json_out::number(double value) {
+  impl_->writer.Double(value);
+  return *this;
+}
 json_out& json_out::boolean(bool value) {
   impl_->writer.Bool(value);
   return *this;
@@ -303,6 +307,25 @@ void write(json_out& out, const task_view& v) {
   out.key("status").string(s.done ? "done" : "open");
   out.key("completed_at");
   optional_time(out, s.completed_at);
+  out.key("reminder_minutes_before");
+  if (s.reminder_minutes) {
+    out.integer(*s.reminder_minutes);
+  } else {
+    out.null();
+  }
+  out.key("recurrence");
+  if (s.recurrence) {
+    out.raw(infra::to_json(*s.recurrence));
+  } else {
+    out.null();
+  }
+  out.key("series_id");
+  if (s.series.value.empty()) {
+    out.null();
+  } else {
+    out.string(s.series.value);
+  }
+  out.key("occurrence").integer(s.occurrence);
   meta(out, v.meta);
   out.end_object();
 }

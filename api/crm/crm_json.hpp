@@ -27,6 +27,7 @@ class json_out {
   json_out& end_array();
   json_out& string(std::string_view value);
   json_out& integer(std::int64_t value);
+  json_out& number(double value);  // finite; a probability, an AUC, a model weight
   json_out& boolean(bool value);
   json_out& null();
   json_out& time(domain::timestamp value);

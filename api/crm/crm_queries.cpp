@@ -16,13 +16,16 @@ std::string_view to_string(sort_field field) {
       return "updated_at";
     case sort_field::name:
       return "name";
+    case sort_field::score:
+      return "score";
   }
   return {};
 }
 
 bool from_string(std::string_view text, sort_field& out) {
-  return domain::parse_enum(text, out,
-                            {sort_field::created_at, sort_field::updated_at, sort_field::name});
+  return domain::parse_enum(
+      text, out,
+      {sort_field::created_at, sort_field::updated_at, sort_field::name, sort_field::score});
 }
 
 // The cursor is JSON inside base64url: opaque to clients, and readable again whatever bytes a

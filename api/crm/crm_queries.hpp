@@ -89,7 +89,7 @@ struct user_account {
   bool active = true;
 };
 
-enum class sort_field { created_at, updated_at, name };
+enum class sort_field { created_at, updated_at, name, score };
 std::string_view to_string(sort_field field);
 bool from_string(std::string_view text, sort_field& out);
 
@@ -122,7 +122,8 @@ struct list_query {
   std::optional<std::string> pipeline;        // deals
   std::optional<domain::entity_ref> subject;  // activities and tasks about this record
   std::optional<domain::timestamp> updated_since;
-  bool include_archived = false;  // archived, merged and deactivated records too (deleted never)
+  bool include_archived = false;   // archived, merged and deactivated records too (deleted never)
+  bool without_open_task = false;  // deals: only those no open task is linked to
   sort_field sort = sort_field::created_at;
   bool descending = false;
   std::optional<cursor> after;

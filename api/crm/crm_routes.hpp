@@ -24,6 +24,9 @@ class subject_key_store;
 namespace realmkit::projections {
 class projector;
 }
+namespace realmkit::commands {
+class lead_scorer;
+}
 
 namespace realmkit::api::crm {
 
@@ -52,6 +55,9 @@ struct crm_services {
   // The log as stored, for checking its hash chain, when the handler's store shows it otherwise
   // (with personal fields opened); null: the handler's store is the log as stored.
   infra::event_store* stored_log = nullptr;
+  // Scores leads on demand (POST /api/leads/scoring/retrain) and describes the current model;
+  // null where a process scores none (those routes then answer 503).
+  commands::lead_scorer* scorer = nullptr;
 };
 
 // Adds every CRM route. Each carries its permission ("deal:edit"), which the authentication guard

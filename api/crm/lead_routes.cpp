@@ -139,12 +139,14 @@ http_response convert(request_scope& scope) {
 }  // namespace
 
 void add_lead_routes(router& routes, crm_services& services) {
-  add_route(routes, services, "GET", "/api/leads", "leads.list", perm::lead_view,
-            "List leads (filters: owner, team, status, updated_since)", [](request_scope& scope) {
-              await_min_position(scope);
-              const auto q = list_params(scope, {"owner", "team", "status", "updated_since"}, true);
-              return list_reply(scope.services().queries.list_leads(q));
-            });
+  add_route(
+      routes, services, "GET", "/api/leads", "leads.list", perm::lead_view,
+      "List leads (filters: owner, team, status, updated_since; sort also by score)",
+      [](request_scope& scope) {
+        await_min_position(scope);
+        const auto q = list_params(scope, {"owner", "team", "status", "updated_since"}, true, true);
+        return list_reply(scope.services().queries.list_leads(q));
+      });
   add_route(routes, services, "POST", "/api/leads", "leads.create", perm::lead_edit,
             "Create a lead", create);
   add_route(routes, services, "GET", "/api/leads/{id}", "leads.get", perm::lead_view, "Get a lead",

@@ -259,7 +259,7 @@ void await_min_position(const request_scope& scope) {
 }
 
 list_query list_params(const request_scope& scope, std::initializer_list<std::string_view> filters,
-                       bool team_owned) {
+                       bool team_owned, bool by_score) {
   list_query q;
   bool has_cursor = false;
   for (const auto& [name, value] : scope.request().query) {
@@ -285,8 +285,11 @@ list_query list_params(const request_scope& scope, std::initializer_list<std::st
       std::string_view text = value;
       q.descending = !text.empty() && text.front() == '-';
       if (q.descending) text.remove_prefix(1);
-      if (!from_string(text, q.sort)) {
-        fail("sort", "must be created_at, updated_at or name, with '-' for descending order");
+      if (!from_string(text, q.sort) || (q.sort == sort_field::score && !by_score)) {
+        fail("sort", by_score ? "must be created_at, updated_at, name or score, with '-' for "
+                                "descending order"
+                              : "must be created_at, updated_at or name, with '-' for descending "
+                                "order");
       }
     } else if (name == "include_archived") {
       if (value != "true" && value != "false") fail("include_archived", "must be true or false");

@@ -143,9 +143,10 @@ void await_min_position(const request_scope& scope);
 
 // The list parameters: limit, cursor, sort, include_archived, min_position and the entity's
 // `filters` (owner, team, status, stage, pipeline, subject, updated_since). Anything else is
-// refused naming it. `team_owned`: apply the caller's record scope.
+// refused naming it. `team_owned`: apply the caller's record scope. `by_score`: sort=score is
+// allowed (leads).
 list_query list_params(const request_scope& scope, std::initializer_list<std::string_view> filters,
-                       bool team_owned);
+                       bool team_owned, bool by_score = false);
 
 // 200 with the view, its version in the body and as ETag; 304 for a matching If-None-Match.
 template <class View>

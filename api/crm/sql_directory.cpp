@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <limits>
 #include <thread>
+#include <type_traits>
 
 #include "infra/event_codec.hpp"
 #include "projections/projector.hpp"
@@ -66,6 +67,10 @@ std::string_view sort_column(sort_field field) {
       return "updated_at";
     case sort_field::name:
       return "name_key";
+    case sort_field::score:
+      // Unscored leads sort below a score of 0; the key stays a non-negative integer, so cursors
+      // encode it as they do instants.
+      return "(COALESCE(r.score, -1) + 1)";
   }
   return "created_at";
 }
@@ -316,7 +321,15 @@ page<view<State>> sql_directory::list(std::string_view relation, const list_quer
   if (q.updated_since) {
     s.where("r.updated_at >= " + s.param(q.updated_since->time_since_epoch().count()));
   }
-  const std::string column = "r." + std::string(sort_column(q.sort));
+  if (q.without_open_task) {
+    if (!r.has("stage")) return nothing();
+    s.where(
+        "NOT EXISTS (SELECT 1 FROM rm_tasks t WHERE t.subject_kind = 'deal' AND t.subject_id = "
+        "r.id AND t.status = 'open' AND NOT t.deleted)");
+  }
+  if (q.sort == sort_field::score && relation != records::kLeads) return nothing();
+  const std::string column = q.sort == sort_field::score ? std::string(sort_column(q.sort))
+                                                         : "r." + std::string(sort_column(q.sort));
   const std::string_view after = q.descending ? " < " : " > ";
   if (q.after) {
     sql::value key = q.after->key;
@@ -358,6 +371,11 @@ page<view<State>> sql_directory::list(std::string_view relation, const list_quer
         break;
       case sort_field::name:
         key = last.text(5);
+        break;
+      case sort_field::score:
+        if constexpr (std::is_same_v<State, domain::lead_state>) {
+          key = time_key(out.items.back().state.score.value_or(-1) + 1);
+        }
         break;
     }
     out.next_cursor = encode_cursor({q.sort, q.descending, std::move(key), last.text(0)});

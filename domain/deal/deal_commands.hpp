@@ -100,10 +100,10 @@ struct relink_deal_contact {
   contact_id to;
 };
 
-using deal_command = std::variant<create_deal, rename_deal, change_deal_value, move_deal_stage,
-                                  assign_deal_owner, link_deal_company, unlink_deal_company,
-                                  link_deal_contact, unlink_deal_contact, change_deal_close_date,
-                                  win_deal, lose_deal, reopen_deal, archive_deal, restore_deal,
-                                  relink_deal_contact>;
+using deal_command =
+    std::variant<create_deal, rename_deal, change_deal_value, move_deal_stage, assign_deal_owner,
+                 link_deal_company, unlink_deal_company, link_deal_contact, unlink_deal_contact,
+                 change_deal_close_date, win_deal, lose_deal, reopen_deal, archive_deal,
+                 restore_deal, relink_deal_contact>;
 
 }  // namespace realmkit::domain

@@ -261,10 +261,10 @@ struct deal_contact_relinked {
   }
 };
 
-using deal_event = std::variant<deal_created, deal_renamed, deal_value_changed, deal_stage_moved,
-                                deal_owner_assigned, deal_company_linked, deal_company_unlinked,
-                                deal_contact_linked, deal_contact_unlinked, deal_close_date_changed,
-                                deal_won, deal_lost, deal_reopened, deal_archived, deal_restored,
-                                deal_contact_relinked>;
+using deal_event =
+    std::variant<deal_created, deal_renamed, deal_value_changed, deal_stage_moved,
+                 deal_owner_assigned, deal_company_linked, deal_company_unlinked,
+                 deal_contact_linked, deal_contact_unlinked, deal_close_date_changed, deal_won,
+                 deal_lost, deal_reopened, deal_archived, deal_restored, deal_contact_relinked>;
 
 }  // namespace realmkit::domain

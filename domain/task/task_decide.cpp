@@ -1,6 +1,6 @@
-#include "domain/task/task_state.hpp"
-
 #include <algorithm>
+
+#include "domain/task/task_state.hpp"
 
 namespace realmkit::domain {
 namespace {

@@ -47,7 +47,8 @@ constexpr std::string_view to_string(recurrence_unit unit) {
 }
 
 constexpr bool from_string(std::string_view text, recurrence_unit& out) {
-  return parse_enum(text, out, {recurrence_unit::day, recurrence_unit::week, recurrence_unit::month});
+  return parse_enum(text, out,
+                    {recurrence_unit::day, recurrence_unit::week, recurrence_unit::month});
 }
 
 struct task_recurrence {

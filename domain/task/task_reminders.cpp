@@ -68,9 +68,9 @@ std::vector<task_event> next_occurrence(const task_state& state, timestamp now) 
   out.push_back(task_created{id, state.title, state.description, state.assignee, due, state.link,
                              state.priority});
   if (state.reminder_minutes) out.push_back(task_reminder_changed{id, state.reminder_minutes});
-  out.push_back(task_recurrence_changed{
-      id, state.recurrence, state.series.value.empty() ? state.id : state.series,
-      std::max(state.occurrence, 1) + 1});
+  out.push_back(task_recurrence_changed{id, state.recurrence,
+                                        state.series.value.empty() ? state.id : state.series,
+                                        std::max(state.occurrence, 1) + 1});
   return out;
 }
 

@@ -279,6 +279,15 @@ class writer final : public projection_writer {
               set_task(e.task, "link_kind = $2, link_id = $3",
                        {std::string(to_string(e.link.kind)), e.link.id});
             },
+            // The overdue reminder is the "task.due" notification already dated at the due
+            // time; the advance one is news of its own.
+            [&](const task_reminded& e) {
+              if (e.kind == reminder_kind::due_soon) {
+                notify(e.assignee.value, 0, "task.reminder", "task", e.task.value);
+              }
+            },
+            [](const task_reminder_changed&) {},
+            [](const task_recurrence_changed&) {},
         },
         event);
   }

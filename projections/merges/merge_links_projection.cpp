@@ -29,15 +29,16 @@ class writer final : public projection_writer {
   void apply(const infra::recorded_event& e, apply_context&) override {
     const auto category = std::string_view(e.type).substr(0, e.type.find('.'));
     if (category == "activity") {
-      std::visit(overloaded{
-                     [&](const activity_logged& a) { add(a.subject, "activity", a.activity.value); },
-                     [&](const activity_relinked& a) {
-                       remove(a.from, "activity", a.activity.value);
-                       add(a.subject, "activity", a.activity.value);
-                     },
-                     [](const auto&) {},
-                 },
-                 infra::decode_event<activity_event>(e));
+      std::visit(
+          overloaded{
+              [&](const activity_logged& a) { add(a.subject, "activity", a.activity.value); },
+              [&](const activity_relinked& a) {
+                remove(a.from, "activity", a.activity.value);
+                add(a.subject, "activity", a.activity.value);
+              },
+              [](const auto&) {},
+          },
+          infra::decode_event<activity_event>(e));
     } else if (category == "task") {
       std::visit(overloaded{
                      [&](const task_created& t) {
@@ -51,23 +52,22 @@ class writer final : public projection_writer {
                  },
                  infra::decode_event<task_event>(e));
     } else if (category == "deal") {
-      std::visit(overloaded{
-                     [&](const deal_created& d) {
-                       for (const auto& c : d.contacts) add(c.value, "deal", d.deal.value);
-                     },
-                     [&](const deal_contact_linked& d) {
-                       add(d.contact.value, "deal", d.deal.value);
-                     },
-                     [&](const deal_contact_unlinked& d) {
-                       remove(d.contact.value, "deal", d.deal.value);
-                     },
-                     [&](const deal_contact_relinked& d) {
-                       remove(d.from.value, "deal", d.deal.value);
-                       add(d.contact.value, "deal", d.deal.value);
-                     },
-                     [](const auto&) {},
-                 },
-                 infra::decode_event<deal_event>(e));
+      std::visit(
+          overloaded{
+              [&](const deal_created& d) {
+                for (const auto& c : d.contacts) add(c.value, "deal", d.deal.value);
+              },
+              [&](const deal_contact_linked& d) { add(d.contact.value, "deal", d.deal.value); },
+              [&](const deal_contact_unlinked& d) {
+                remove(d.contact.value, "deal", d.deal.value);
+              },
+              [&](const deal_contact_relinked& d) {
+                remove(d.from.value, "deal", d.deal.value);
+                add(d.contact.value, "deal", d.deal.value);
+              },
+              [](const auto&) {},
+          },
+          infra::decode_event<deal_event>(e));
     } else if (category == "contact") {
       const auto event = infra::decode_event<contact_event>(e);
       if (const auto* m = std::get_if<contact_merged_into>(&event)) merged(*m, e);
@@ -90,9 +90,9 @@ class writer final : public projection_writer {
     if (ref.kind == entity_kind::contact) remove(ref.id, kind, item);
   }
   void remove(const std::string& contact, std::string_view kind, const std::string& item) {
-    batch_.add("DELETE FROM " + refs_ +
-                   " WHERE contact_id = $1 AND item_kind = $2 AND item_id = $3",
-               {contact, std::string(kind), item});
+    batch_.add(
+        "DELETE FROM " + refs_ + " WHERE contact_id = $1 AND item_kind = $2 AND item_id = $3",
+        {contact, std::string(kind), item});
   }
 
   // A survivor is live when merged into (the domain refuses a merged one), so whoever was merged
@@ -146,8 +146,7 @@ bool merge_links_projection::handles(std::string_view event_type) const {
   return false;
 }
 
-std::unique_ptr<projection_writer> merge_links_projection::open(
-    const relation_names& names) const {
+std::unique_ptr<projection_writer> merge_links_projection::open(const relation_names& names) const {
   return std::make_unique<writer>(names);
 }
 

@@ -164,6 +164,10 @@ class writer final : public projection_writer {
                                 {t.task.value});
                    },
                    [&](const task_relinked& t) { move("task", t.task.value, t.link); },
+                   // Reminders and recurrence are the assignee's business, not the record's.
+                   [](const task_reminder_changed&) {},
+                   [](const task_recurrence_changed&) {},
+                   [](const task_reminded&) {},
                },
                event);
   }

@@ -1,13 +1,14 @@
 // A merge leaves nothing behind on the duplicates: every activity, task and deal that named one
 // names the survivor, exactly once, however the relinker is interrupted or duplicated, on both
 // backends.
+#include "app/merge_relinker.hpp"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <string>
 #include <vector>
 
-#include "app/merge_relinker.hpp"
 #include "commands/crm_commands.hpp"
 #include "infra/event_metadata.hpp"
 #include "projections/merges/merge_links_projection.hpp"
@@ -24,8 +25,8 @@ using realmkit::testing::sqlite_backend;
 
 namespace {
 
-const timestamp kNow = std::chrono::time_point_cast<std::chrono::microseconds>(
-    std::chrono::system_clock::now());
+const timestamp kNow =
+    std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 
 commands::command_metadata by(const std::string& actor, const std::string& correlation = "") {
   commands::command_metadata meta;
@@ -117,9 +118,10 @@ struct merge_fixture {
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("merge relinker: every activity, task and deal of a duplicate moves to the "
-                   "survivor, once, under the merge's correlation",
-                   B, sqlite_backend, postgres_backend) {
+TEST_CASE_TEMPLATE(
+    "merge relinker: every activity, task and deal of a duplicate moves to the "
+    "survivor, once, under the merge's correlation",
+    B, sqlite_backend, postgres_backend) {
   merge_fixture<B> f;
   for (const auto* id : {"keep", "dup1", "dup2", "other"}) create_contact_named(f.handler, id);
   f.env.append("deal-d1", deal_with("d1", {contact_id{"dup1"}}));
@@ -138,10 +140,12 @@ TEST_CASE_TEMPLATE("merge relinker: every activity, task and deal of a duplicate
   CHECK(f.owed() == 0);
 
   // dup2 into dup1 first, then dup1 into keep: dup2's items go straight to keep.
-  REQUIRE(commands::merge_contacts(f.handler, merge_contacts{contact_id{"dup1"}, {contact_id{"dup2"}}},
+  REQUIRE(commands::merge_contacts(f.handler,
+                                   merge_contacts{contact_id{"dup1"}, {contact_id{"dup2"}}},
                                    by("manager", "merge-1"))
               .ok());
-  REQUIRE(commands::merge_contacts(f.handler, merge_contacts{contact_id{"keep"}, {contact_id{"dup1"}}},
+  REQUIRE(commands::merge_contacts(f.handler,
+                                   merge_contacts{contact_id{"keep"}, {contact_id{"dup1"}}},
                                    by("manager", "merge-2"))
               .ok());
   CHECK(f.owed() == 8);  // a1 a3 t1 d1 d2 (dup1); a2 t2 d3 (dup2) — d4 no longer names dup2
@@ -184,7 +188,8 @@ TEST_CASE_TEMPLATE("merge relinker: every activity, task and deal of a duplicate
   REQUIRE(merges.size() == 2);
   const std::set<std::string> owed_by_first{"activity-a2", "task-t2", "deal-d3"};
   std::size_t relinks = 0;
-  for (const auto* type : {"activity.relinked.v1", "task.relinked.v1", "deal.contact_relinked.v1"}) {
+  for (const auto* type :
+       {"activity.relinked.v1", "task.relinked.v1", "deal.contact_relinked.v1"}) {
     for (const auto& e : f.events_of(type)) {
       CAPTURE(e.stream_id);
       ++relinks;
@@ -203,18 +208,20 @@ TEST_CASE_TEMPLATE("merge relinker: every activity, task and deal of a duplicate
         std::vector<std::string>{"activity:a1", "activity:a2", "task:t1", "task:t2"});
   CHECK(f.timeline_items("dup1").empty());
   CHECK(f.timeline_items("dup2").empty());
-  CHECK_FALSE(f.env.query("SELECT 1 FROM rm_timeline WHERE entity_kind = 'contact' AND entity_id "
-                          "= 'dup1' AND entry = 'event'")
+  CHECK_FALSE(f.env
+                  .query("SELECT 1 FROM rm_timeline WHERE entity_kind = 'contact' AND entity_id "
+                         "= 'dup1' AND entry = 'event'")
                   .empty());
 }
 
-TEST_CASE_TEMPLATE("merge relinker: what names a duplicate after the merge follows it, and a "
-                   "restart owes nothing twice",
-                   B, sqlite_backend, postgres_backend) {
+TEST_CASE_TEMPLATE(
+    "merge relinker: what names a duplicate after the merge follows it, and a "
+    "restart owes nothing twice",
+    B, sqlite_backend, postgres_backend) {
   merge_fixture<B> f;
   for (const auto* id : {"keep", "dup"}) create_contact_named(f.handler, id);
-  REQUIRE(commands::merge_contacts(f.handler, merge_contacts{contact_id{"keep"}, {contact_id{"dup"}}},
-                                   by("manager"))
+  REQUIRE(commands::merge_contacts(
+              f.handler, merge_contacts{contact_id{"keep"}, {contact_id{"dup"}}}, by("manager"))
               .ok());
   {
     auto relinker = f.relinker({.interval = 20ms});
@@ -249,8 +256,8 @@ TEST_CASE_TEMPLATE("merge relinker: a refused relink is set aside and does not h
   // relink for a task whose own stream does not exist, which the command refuses (not found).
   f.env.append("task-stray", task_about("missing", "dup"));
   f.env.append("activity-ok", activity_about("ok", "dup"));
-  REQUIRE(commands::merge_contacts(f.handler, merge_contacts{contact_id{"keep"}, {contact_id{"dup"}}},
-                                   by("manager"))
+  REQUIRE(commands::merge_contacts(
+              f.handler, merge_contacts{contact_id{"keep"}, {contact_id{"dup"}}}, by("manager"))
               .ok());
   infra::metrics_registry metrics;
   auto relinker = f.relinker({.metrics = &metrics});
@@ -260,6 +267,8 @@ TEST_CASE_TEMPLATE("merge relinker: a refused relink is set aside and does not h
         entity_ref{entity_kind::contact, "keep"});
   CHECK(f.owed() == 1);
   CHECK(relinker.run_once() == 0);  // set aside: not tried again at once
-  CHECK(metrics.counter_for("realmkit_merge_relinks_refused_total",
-                                "Relinks a merge owed that the command refused").value() == 1);
+  CHECK(metrics
+            .counter_for("realmkit_merge_relinks_refused_total",
+                         "Relinks a merge owed that the command refused")
+            .value() == 1);
 }

@@ -142,7 +142,9 @@ TEST_SUITE("task") {
         .given({about_duplicate})
         .when(relink_task{kTask, duplicate, duplicate})
         .then_rejected(rejection_code::invalid, "link");
-    spec().when(relink_task{kTask, duplicate, survivor}).then_rejected(rejection_code::not_found, "");
+    spec()
+        .when(relink_task{kTask, duplicate, survivor})
+        .then_rejected(rejection_code::not_found, "");
     const auto s = fold({about_duplicate, task_relinked{kTask, duplicate, survivor}});
     REQUIRE(s.link);
     CHECK(*s.link == survivor);
@@ -339,8 +341,8 @@ TEST_SUITE("task reminders") {
     CHECK(owed_reminders(reminded_task()) ==
           std::vector<owed_reminder>{{reminder_kind::due_soon, kFriday - hours{1}, kFriday},
                                      {reminder_kind::overdue, kFriday, kFriday}});
-    CHECK(owed_reminders(fold({created(), task_due_changed{kTask, kFriday, std::nullopt}}))
-              .empty());
+    CHECK(
+        owed_reminders(fold({created(), task_due_changed{kTask, kFriday, std::nullopt}})).empty());
     CHECK(owed_reminders(fold({created(), task_completed{kTask, kNow}})).empty());
     CHECK(owed_reminders(fold({created(), task_deleted{kTask}})).empty());
   }
@@ -427,8 +429,8 @@ TEST_SUITE("recurring tasks") {
     CHECK(next_due(jan31, task_recurrence{recurrence_unit::week, 1}, jan31) ==
           at(2026y / February / 7, hours{9}));
     // Completed long after: the first occurrence after that moment, not a backlog.
-    CHECK(next_due(jan31, task_recurrence{recurrence_unit::day, 1}, at(2027y / June / 5, hours{12})) ==
-          at(2027y / June / 6, hours{9}));
+    CHECK(next_due(jan31, task_recurrence{recurrence_unit::day, 1},
+                   at(2027y / June / 5, hours{12})) == at(2027y / June / 6, hours{9}));
     for (int m = 1; m <= 40; ++m) {
       CAPTURE(m);
       const auto after = at(2026y / January / 31, hours{24 * 30 * m});
@@ -475,16 +477,16 @@ TEST_SUITE("recurring tasks") {
 
   TEST_CASE("the next occurrence copies the task, due at the next step, as the series' next") {
     const task_recurrence weekly{recurrence_unit::week, 1};
-    const auto s = fold({created(), task_reminder_changed{kTask, 30},
-                         task_recurrence_changed{kTask, weekly, kTask, 1},
-                         task_completed{kTask, kNow}});
+    const auto s =
+        fold({created(), task_reminder_changed{kTask, 30},
+              task_recurrence_changed{kTask, weekly, kTask, 1}, task_completed{kTask, kNow}});
     const auto next = next_occurrence(s, kNow);
     REQUIRE(next.size() == 3);
     const task_id second{"t1-r2"};
     CHECK(next_occurrence_id(s) == second);
-    CHECK(next[0] == task_event{task_created{second, "Send proposal", "Draft v2", kAlice,
-                                             kFriday + weeks{1}, kAboutDeal,
-                                             task_priority::normal}});
+    CHECK(next[0] ==
+          task_event{task_created{second, "Send proposal", "Draft v2", kAlice, kFriday + weeks{1},
+                                  kAboutDeal, task_priority::normal}});
     CHECK(next[1] == task_event{task_reminder_changed{second, 30}});
     CHECK(next[2] == task_event{task_recurrence_changed{second, weekly, kTask, 2}});
     task_state after;

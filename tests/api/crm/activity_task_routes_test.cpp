@@ -112,3 +112,67 @@ TEST_CASE_TEMPLATE("tasks: create, reschedule, reassign, complete, reopen, delet
   f.sync();
   check_problem(f.call("GET", path, rep), 404, "not-found");
 }
+
+TEST_CASE_TEMPLATE(
+    "tasks: reminders and recurrence; completing a recurring task schedules the next", B,
+    sqlite_backend, postgres_backend) {
+  crm_fixture f(B::make_store_and_database());
+  const auto& rep = f.a.rep;
+  auto created = f.call("POST", "/api/tasks", rep,
+                        R"({"title":"Weekly pipeline review","due_at":"2030-01-07T09:00:00Z",)"
+                        R"("reminder_minutes_before":30,"recurrence":{"unit":"week","every":1}})");
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  const auto id = created.str("id");
+  const auto path = "/api/tasks/" + id;
+  auto got =
+      f.call("GET", path + "?min_position=" + std::to_string(created.integer("position")), rep);
+  REQUIRE(got.status == 200);
+  CHECK(got.json["reminder_minutes_before"].GetInt64() == 30);
+  CHECK(std::string(got.json["recurrence"]["unit"].GetString()) == "week");
+  CHECK(got.json["recurrence"]["every"].GetInt64() == 1);
+  CHECK(got.str("series_id") == id);
+  CHECK(got.json["occurrence"].GetInt64() == 1);
+
+  // Bad input changes nothing, and names the field.
+  const auto head = f.head();
+  check_problem(f.call("PATCH", path, rep, R"({"reminder_minutes_before":0})"), 422, "validation",
+                "reminder_minutes_before");
+  check_problem(f.call("PATCH", path, rep, R"({"recurrence":{"unit":"fortnight"}})"), 422,
+                "validation", "recurrence.unit");
+  check_problem(f.call("PATCH", path, rep, R"({"recurrence":{"unit":"day","every":400}})"), 422,
+                "validation", "recurrence.every");
+  check_problem(f.call("PATCH", path, rep, R"({"recurrence":{"unit":"day","often":true}})"), 422,
+                "validation", "recurrence.often");
+  check_problem(f.call("POST", "/api/tasks", rep,
+                       R"({"title":"No due","recurrence":{"unit":"day","every":1}})"),
+                422, "validation", "recurrence");
+  CHECK(f.head() == head);
+
+  // Completing creates the next occurrence, due a week later, with the same reminder; completing
+  // again after a reopen does not create another.
+  REQUIRE(f.call("POST", path + "/complete", rep).status == 200);
+  REQUIRE(f.call("POST", path + "/reopen", rep).status == 200);
+  const auto again = f.call("POST", path + "/complete", rep);
+  REQUIRE(again.status == 200);
+  auto next = f.call(
+      "GET", "/api/tasks/" + id + "-r2?min_position=" + std::to_string(again.integer("position")),
+      rep);
+  INFO(next.body);
+  REQUIRE(next.status == 200);
+  CHECK(next.str("due_at") == "2030-01-14T09:00:00.000000Z");
+  CHECK(next.str("status") == "open");
+  CHECK(next.str("title") == "Weekly pipeline review");
+  CHECK(next.json["reminder_minutes_before"].GetInt64() == 30);
+  CHECK(next.json["occurrence"].GetInt64() == 2);
+  CHECK(next.str("series_id") == id);
+  f.sync();
+  auto open = f.call("GET", "/api/tasks?status=open&owner=" + rep, rep);
+  CHECK(open.json["items"].Size() == 1);
+
+  // Stopping the recurrence: completing the second creates no third.
+  REQUIRE(f.call("PATCH", "/api/tasks/" + id + "-r2", rep, R"({"recurrence":null})").status == 200);
+  REQUIRE(f.call("POST", "/api/tasks/" + id + "-r2/complete", rep).status == 200);
+  f.sync();
+  check_problem(f.call("GET", "/api/tasks/" + id + "-r3", rep), 404, "not-found");
+}

@@ -462,6 +462,13 @@ std::map<std::string, scenario> scenarios() {
                          }};
 
   // ---- leads ----
+  // The model is the organisation's: the permission decides (retraining is an admin's).
+  t["leads.scoring_model"] = {S::organisation, [](F&, const cell&) {
+                                return request_spec{"GET", "/api/leads/scoring"};
+                              }};
+  t["leads.scoring_retrain"] = {S::organisation, [](F&, const cell&) {
+                                  return request_spec{"POST", "/api/leads/scoring/retrain"};
+                                }};
   t["leads.list"] = {S::team_owned, [rep](F& f, const cell& c) {
                        return list_of("/api/leads", lead(f, rep(c), lead_status::fresh));
                      }};
@@ -529,6 +536,9 @@ std::map<std::string, scenario> scenarios() {
   // ---- deals ----
   t["deals.list"] = {S::team_owned,
                      [rep](F& f, const cell& c) { return list_of("/api/deals", deal(f, rep(c))); }};
+  t["deals.next_steps"] = {S::team_owned, [rep](F& f, const cell& c) {
+                             return list_of("/api/deals/next-steps", deal(f, rep(c)));
+                           }};
   t["deals.create"] = {
       S::create,
       [](F& f, const cell& c) {
@@ -874,8 +884,8 @@ REALMKIT_MATRIX_GROUP("teams", "teams.", 7)
 REALMKIT_MATRIX_GROUP("pipelines", "pipelines.", 9)
 REALMKIT_MATRIX_GROUP("companies", "companies.", 10)
 REALMKIT_MATRIX_GROUP("contacts", "contacts.", 21)
-REALMKIT_MATRIX_GROUP("leads", "leads.", 14)
-REALMKIT_MATRIX_GROUP("deals", "deals.", 17)
+REALMKIT_MATRIX_GROUP("leads", "leads.", 16)
+REALMKIT_MATRIX_GROUP("deals", "deals.", 18)
 REALMKIT_MATRIX_GROUP("activities", "activities.", 5)
 REALMKIT_MATRIX_GROUP("tasks", "tasks.", 8)
 REALMKIT_MATRIX_GROUP("board", "board.", 1)

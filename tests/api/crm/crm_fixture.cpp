@@ -84,6 +84,7 @@ crm_fixture::crm_fixture(testing::store_and_database backend)
                                                         projections::all_projections(), projecting);
   projector_->start();
   directory_ = std::make_unique<api::crm::sql_directory>(*db_, projector_.get());
+  scorer_ = std::make_unique<commands::lead_scorer>(handler_, *db_);
   services_.reset(new api::crm::crm_services{
       .handler = handler_,
       .queries = *directory_,
@@ -97,7 +98,8 @@ crm_fixture::crm_fixture(testing::store_and_database backend)
       .max_wait = 2s,
       .read_db = db_.get(),
       .projector = projector_.get(),
-      .subjects = &subjects_});
+      .subjects = &subjects_,
+      .scorer = scorer_.get()});
   api::crm::add_crm_routes(routes_, *services_);
   api::pipeline_options options;
   options.access_logger = std::make_shared<spdlog::logger>(

@@ -21,6 +21,7 @@
 #include "api/router.hpp"
 #include "api/server.hpp"
 #include "commands/command_handler.hpp"
+#include "commands/lead_scorer.hpp"
 #include "infra/crypto/password_hasher.hpp"
 #include "infra/event_store.hpp"
 #include "infra/metrics.hpp"
@@ -104,6 +105,7 @@ class crm_fixture {
   infra::crypto::password_hasher hasher_{infra::crypto::kOwaspMinimum};
   commands::command_handler handler_;
   std::unique_ptr<api::crm::sql_directory> directory_;
+  std::unique_ptr<commands::lead_scorer> scorer_;  // on demand only: no schedule in tests
   std::unique_ptr<api::crm::crm_services> services_;
   infra::metrics_registry metrics_;
   api::router routes_;

@@ -2,6 +2,8 @@
 // refusal leaving the store as it was.
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include "tests/api/crm/crm_fixture.hpp"
 #include "tests/infra/store_backends.hpp"
 
@@ -294,4 +296,50 @@ TEST_CASE_TEMPLATE("deals: team visibility hides other teams' deals as not found
   CHECK(f.call("GET", "/api/deals", f.admin).json["items"].Size() == 2);
   CHECK(f.call("GET", "/api/deals?team=" + f.b.team, f.a.auditor).json["items"].Size() == 1);
   CHECK(f.call("GET", "/api/deals", f.loner).json["items"].Size() == 0);
+}
+
+TEST_CASE_TEMPLATE("deals: next steps list open deals without an open task, with advice", B,
+                   sqlite_backend, postgres_backend) {
+  crm_fixture f(B::make_store_and_database());
+  const auto& rep = f.a.rep;
+  const auto quiet = f.make_deal(rep, "Quiet deal");
+  const auto planned = f.make_deal(rep, "Planned deal");
+  const auto task =
+      f.call("POST", "/api/tasks", rep,
+             R"({"title":"Send offer","link":{"kind":"deal","id":")" + planned + R"("}})");
+  REQUIRE(task.status == 201);
+  f.sync();
+  auto steps = [&](const std::string& user) {
+    auto r = f.call("GET", "/api/deals/next-steps?owner=" + rep, user);
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    std::map<std::string, std::string> out;  // deal id → action
+    for (const auto& item : r.json["items"].GetArray()) {
+      CHECK(std::string(item["id"].GetString()) == item["deal"]["id"].GetString());
+      out[item["id"].GetString()] = item["next_step"]["action"].GetString();
+    }
+    return out;
+  };
+  CHECK(steps(rep) == std::map<std::string, std::string>{{quiet, "first_contact"}});
+
+  // Once something is logged, the stage decides (30 %: a proposal); once the task is done, the
+  // planned deal needs a step too.
+  f.make_activity(rep, quiet);
+  REQUIRE(f.call("POST", "/api/tasks/" + task.str("id") + "/complete", rep).status == 200);
+  f.sync();
+  CHECK(steps(rep) ==
+        std::map<std::string, std::string>{{quiet, "proposal"}, {planned, "first_contact"}});
+  auto r = f.call("GET", "/api/deals/next-steps?owner=" + rep, rep);
+  for (const auto& item : r.json["items"].GetArray()) {
+    CHECK(std::string(item["next_step"]["title"].GetString()).size() > 0);
+    CHECK(std::string(item["next_step"]["reason"].GetString()).size() > 0);
+  }
+
+  // Won deals need no step; other teams see none of it; unknown parameters are refused.
+  REQUIRE(f.call("POST", "/api/deals/" + planned + "/win", rep).status == 200);
+  f.sync();
+  CHECK(steps(rep) == std::map<std::string, std::string>{{quiet, "proposal"}});
+  CHECK(steps(f.b.manager).empty());
+  check_problem(f.call("GET", "/api/deals/next-steps?colour=red", rep), 422, "validation",
+                "colour");
 }

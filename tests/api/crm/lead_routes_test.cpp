@@ -111,3 +111,77 @@ TEST_CASE_TEMPLATE("leads: conversion creates contact, company and deal at once,
   // A converted lead is read-only.
   check_problem(f.call("PATCH", path, rep, R"({"name":"x"})"), 409, "invalid-state");
 }
+
+TEST_CASE_TEMPLATE(
+    "leads: a model trained on the team's own history scores open leads, with "
+    "reasons, and lists sort by score",
+    B, sqlite_backend, postgres_backend) {
+  crm_fixture f(B::make_store_and_database());
+  const auto& rep = f.a.rep;
+  auto lead_from = [&](const std::string& source, const std::string& name) {
+    auto r = f.call(
+        "POST", "/api/leads", rep,
+        R"({"name":)" + quoted(name) + R"(,"source":")" + source + R"(","email":"x@example.com"})");
+    REQUIRE(r.status == 201);
+    return r.str("id");
+  };
+  // History: referrals convert, cold calls do not.
+  for (int i = 0; i < 15; ++i) {
+    const auto won = lead_from("referral", "Referral " + std::to_string(i));
+    REQUIRE(f.call("POST", "/api/leads/" + won + "/contacted", rep).status == 200);
+    REQUIRE(f.call("POST", "/api/leads/" + won + "/qualify", rep).status == 200);
+    REQUIRE(f.call("POST", "/api/leads/" + won + "/convert", rep, "{}").status == 200);
+    const auto lost = lead_from("cold_call", "Cold " + std::to_string(i));
+    REQUIRE(f.call("POST", "/api/leads/" + lost + "/disqualify", rep, R"({"reason":"no fit"})")
+                .status == 200);
+  }
+  const auto warm = lead_from("referral", "Open referral");
+  const auto cold = lead_from("cold_call", "Open cold call");
+  f.sync();
+
+  check_problem(f.call("POST", "/api/leads/scoring/retrain", f.a.manager), 403, "forbidden");
+  auto run = f.call("POST", "/api/leads/scoring/retrain", f.admin);
+  INFO(run.body);
+  REQUIRE(run.status == 200);
+  REQUIRE(run.json["model"].IsObject());
+  const std::string version = run.json["model"]["version"].GetString();
+  CHECK(version.starts_with("lr-"));
+  CHECK(run.json["history"].GetInt64() == 30);
+  CHECK(run.json["open_leads"].GetInt64() == 2);
+  CHECK(run.json["scored"].GetInt64() == 2);
+  auto model = f.call("GET", "/api/leads/scoring", rep);
+  REQUIRE(model.status == 200);
+  CHECK(std::string(model.json["model"]["version"].GetString()) == version);
+  CHECK(model.json["model"]["weights"].HasMember("source_conversion"));
+
+  // Nothing changed: a second run records nothing, and gives the same version.
+  auto again = f.call("POST", "/api/leads/scoring/retrain", f.admin);
+  REQUIRE(again.status == 200);
+  CHECK(std::string(again.json["model"]["version"].GetString()) == version);
+  CHECK(again.json["scored"].GetInt64() == 0);
+
+  f.sync();
+  auto list = f.call("GET", "/api/leads?status=new&sort=-score", rep);
+  INFO(list.body);
+  REQUIRE(list.status == 200);
+  REQUIRE(list.json["items"].Size() == 2);
+  const auto& first = list.json["items"][0];
+  const auto& second = list.json["items"][1];
+  CHECK(std::string(first["id"].GetString()) == warm);
+  CHECK(std::string(second["id"].GetString()) == cold);
+  CHECK(first["score"].GetInt64() > second["score"].GetInt64());
+  CHECK(std::string(first["score_model"].GetString()) == version);
+  CHECK(std::string(first["score_reason"].GetString()).find("source: referral") !=
+        std::string::npos);
+  // Ascending, page by page: the cursor carries the score.
+  auto page = f.call("GET", "/api/leads?status=new&sort=score&limit=1", rep);
+  REQUIRE(page.status == 200);
+  CHECK(std::string(page.json["items"][0]["id"].GetString()) == cold);
+  auto next = f.call("GET",
+                     "/api/leads?status=new&sort=score&limit=1&cursor=" +
+                         std::string(page.json["next_cursor"].GetString()),
+                     rep);
+  REQUIRE(next.status == 200);
+  CHECK(std::string(next.json["items"][0]["id"].GetString()) == warm);
+  check_problem(f.call("GET", "/api/deals?sort=score", rep), 422, "validation", "sort");
+}
