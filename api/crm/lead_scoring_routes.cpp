@@ -9,6 +9,19 @@ namespace {
 
 using perm = auth::permission;
 
+const std::string kModel =
+    R"({"type":["object","null"],"properties":{"version":{"type":"string"},)"
+    R"("trained_on":{"type":"integer"},"held_out":{"type":"integer"},)"
+    R"("holdout_auc":{"type":["number","null"]},"base_rate":{"type":"number"},)"
+    R"("weights":{"type":"object","additionalProperties":{"type":"number"}}}})";
+const std::string kModelSchema =
+    R"({"type":"object","required":["model"],"properties":{"model":)" + kModel + "}}";
+const std::string kRunSchema =
+    R"({"type":"object","required":["model","history","open_leads","scored"],"properties":{)"
+    R"("model":)" +
+    kModel +
+    R"(,"history":{"type":"integer"},"open_leads":{"type":"integer"},"scored":{"type":"integer"}}})";
+
 commands::lead_scorer& scorer_of(const request_scope& scope) {
   auto* scorer = scope.services().scorer;
   if (scorer == nullptr) {
@@ -49,30 +62,32 @@ void write_model(json_out& out, const std::optional<domain::lead_score_model>& m
 }  // namespace
 
 void add_lead_scoring_routes(router& routes, crm_services& services) {
-  add_route(routes, services, "GET", "/api/leads/scoring", "leads.scoring_model", perm::lead_view,
-            "The lead scoring model in use: version, held-out AUC and weights",
-            [](request_scope& scope) {
-              json_out out;
-              out.begin_object().key("model");
-              write_model(out, scorer_of(scope).model());
-              out.end_object();
-              return http_response::json(200, out.take());
-            });
-  add_route(routes, services, "POST", "/api/leads/scoring/retrain", "leads.scoring_retrain",
-            perm::admin_access,
-            "Train the lead scoring model on the history as it stands now and rescore every open "
-            "lead",
-            [](request_scope& scope) {
-              const auto run = scorer_of(scope).retrain();
-              json_out out;
-              out.begin_object().key("model");
-              write_model(out, run.model);
-              out.key("history").integer(static_cast<std::int64_t>(run.history));
-              out.key("open_leads").integer(static_cast<std::int64_t>(run.open_leads));
-              out.key("scored").integer(static_cast<std::int64_t>(run.scored));
-              out.end_object();
-              return http_response::json(200, out.take());
-            });
+  add_action_route(routes, services, "GET", "/api/leads/scoring", "leads.scoring_model",
+                   perm::lead_view,
+                   "The lead scoring model in use: version, held-out AUC and weights", kModelSchema,
+                   [](request_scope& scope) {
+                     json_out out;
+                     out.begin_object().key("model");
+                     write_model(out, scorer_of(scope).model());
+                     out.end_object();
+                     return http_response::json(200, out.take());
+                   });
+  add_action_route(
+      routes, services, "POST", "/api/leads/scoring/retrain", "leads.scoring_retrain",
+      perm::admin_access,
+      "Train the lead scoring model on the history as it stands now and rescore every open "
+      "lead",
+      kRunSchema, [](request_scope& scope) {
+        const auto run = scorer_of(scope).retrain();
+        json_out out;
+        out.begin_object().key("model");
+        write_model(out, run.model);
+        out.key("history").integer(static_cast<std::int64_t>(run.history));
+        out.key("open_leads").integer(static_cast<std::int64_t>(run.open_leads));
+        out.key("scored").integer(static_cast<std::int64_t>(run.scored));
+        out.end_object();
+        return http_response::json(200, out.take());
+      });
 }
 
 }  // namespace realmkit::api::crm

@@ -140,9 +140,10 @@ void request_scope::check_owner(const domain::user_id& owner, std::string_view f
   if (!facts.exists || !facts.active) fail(std::string(field), "is not an active user");
 }
 
-void add_route(router& routes, crm_services& services, std::string method, std::string pattern,
-               std::string name, auth::permission permission, std::string summary,
-               crm_handler handle) {
+namespace {
+
+route make_route(crm_services& services, std::string method, std::string pattern, std::string name,
+                 auth::permission permission, std::string summary, crm_handler handle) {
   route r;
   r.method = std::move(method);
   r.pattern = std::move(pattern);
@@ -167,6 +168,25 @@ void add_route(router& routes, crm_services& services, std::string method, std::
     }
     return handle(scope);
   };
+  return r;
+}
+
+}  // namespace
+
+void add_route(router& routes, crm_services& services, std::string method, std::string pattern,
+               std::string name, auth::permission permission, std::string summary,
+               crm_handler handle) {
+  routes.add(make_route(services, std::move(method), std::move(pattern), std::move(name),
+                        permission, std::move(summary), std::move(handle)));
+}
+
+void add_action_route(router& routes, crm_services& services, std::string method,
+                      std::string pattern, std::string name, auth::permission permission,
+                      std::string summary, std::string response_schema, crm_handler handle) {
+  auto r = make_route(services, std::move(method), std::move(pattern), std::move(name), permission,
+                      std::move(summary), std::move(handle));
+  r.response_schema = std::move(response_schema);
+  r.success_status = 200;
   routes.add(std::move(r));
 }
 

@@ -83,6 +83,12 @@ void add_route(router& routes, crm_services& services, std::string method, std::
                std::string name, auth::permission permission, std::string summary,
                crm_handler handle);
 
+// The same for a route whose answer is neither a list nor a command's result (an action's
+// report): 200 with its own JSON Schema, whatever its method and path.
+void add_action_route(router& routes, crm_services& services, std::string method,
+                      std::string pattern, std::string name, auth::permission permission,
+                      std::string summary, std::string response_schema, crm_handler handle);
+
 // ---- input ----
 
 // The JSON object body (415, 400, 422 as json_body says).
