@@ -164,6 +164,10 @@ void crm_fixture::sync() {
   REQUIRE(directory_->wait_for(store_->head_position(), 10s));
 }
 
+void crm_fixture::sync_all() {
+  REQUIRE(projector_->wait_for(store_->head_position(), 30s));
+}
+
 reply crm_fixture::call(const std::string& method, const std::string& target,
                         const std::string& user, const std::string& body,
                         std::vector<std::pair<std::string, std::string>> headers) {

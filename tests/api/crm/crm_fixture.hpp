@@ -71,6 +71,9 @@ class crm_fixture {
   std::int64_t head() { return store_->head_position(); }
   // Waits until the read models have applied everything stored.
   void sync();
+  // Waits until every read model, not only the records, has applied everything committed: for
+  // routes over the others (analytics) read without min_position.
+  void sync_all();
 
   // One request over HTTP as `user` (empty: unauthenticated). A body is sent as JSON.
   reply call(const std::string& method, const std::string& target, const std::string& user,
