@@ -1,10 +1,9 @@
 #include "projections/duplicates/duplicates_projection.hpp"
 
-#include <unordered_map>
-
 #include "domain/contact/contact_matching.hpp"
 #include "domain/contact/contact_state.hpp"
 #include "infra/event_codec.hpp"
+#include "projections/support/folded_states.hpp"
 #include "projections/support/statement_batch.hpp"
 
 namespace realmkit::projections::duplicates {
@@ -12,10 +11,6 @@ namespace {
 
 namespace sql = infra::sql;
 using namespace domain;
-
-// States kept between batches; beyond it they are dropped after a flush and read back from
-// their rows when needed.
-constexpr std::size_t kMaxCachedStates = 50'000;
 
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
@@ -35,64 +30,21 @@ match_profile profile_of(const contact_state& s) {
                             s.company ? s.company->value : std::string());
 }
 
-class writer final : public projection_writer {
+class writer final : public support::folded_state_writer<contact_aggregate> {
  public:
   explicit writer(const relation_names& names)
-      : contacts_(sql::identifier(names("rm_contact_match"))),
+      : folded_state_writer(sql::identifier(names("rm_contact_match")), "contact_id"),
+        contacts_(sql::identifier(names("rm_contact_match"))),
         keys_(sql::identifier(names("rm_contact_match_keys"))) {}
 
-  void apply(const infra::recorded_event& e, apply_context& ctx) override {
-    const auto event = infra::decode_event<contact_event>(e);
-    const auto id = std::visit([](const auto& v) { return v.contact.value; }, event);
-    auto& cached = state_of(id, ctx);
-    cached.state = evolve(std::move(cached.state), event);
-    cached.dirty = true;
-  }
-
-  void flush(apply_context& ctx) override {
-    for (auto& [id, cached] : cache_) {
-      if (!cached.dirty) continue;
-      cached.dirty = false;
-      write(id, cached);
-    }
-    batch_.run(ctx.db);
-    if (cache_.size() > kMaxCachedStates) {
-      cache_.clear();
-      forgot_ = true;
-    }
-  }
-
-  void discard() noexcept override {
-    batch_.clear();
-    cache_.clear();
-    forgot_ = true;
-  }
-
  private:
-  struct cached_state {
-    contact_state state;
-    bool dirty = false;
-    bool stored = false;  // its row exists: a rebuild's first write has nothing to delete
-  };
+  using cached_state = entry;
 
-  cached_state& state_of(const std::string& id, apply_context& ctx) {
-    if (const auto it = cache_.find(id); it != cache_.end()) return it->second;
-    cached_state loaded;
-    // A generation this writer started empty, and of which it forgot nothing, has no row this
-    // cache lacks.
-    if (!(ctx.fresh && !forgot_)) {
-      const sql::value params[] = {id};
-      const auto rows =
-          ctx.db.query("SELECT doc FROM " + contacts_ + " WHERE contact_id = $1", params);
-      if (!rows.empty()) {
-        loaded.state = infra::from_json<contact_state>(rows.front().text(0));
-        loaded.stored = true;
-      }
-    }
-    return cache_.emplace(id, std::move(loaded)).first->second;
+  std::string id_of(const event& e) const override {
+    return std::visit([](const auto& v) { return v.contact.value; }, e);
   }
 
-  void write(const std::string& id, cached_state& cached) {
+  void write(const std::string& id, cached_state& cached) override {
     const auto& s = cached.state;
     // Keys exist only beside a row.
     if (cached.stored) batch_.add("DELETE FROM " + keys_ + " WHERE contact_id = $1", {id});
@@ -122,9 +74,6 @@ class writer final : public projection_writer {
 
   std::string contacts_;
   std::string keys_;
-  support::statement_batch batch_;
-  std::unordered_map<std::string, cached_state> cache_;
-  bool forgot_ = false;  // states were dropped from the cache: a miss must look at the rows
 };
 
 }  // namespace

@@ -1,9 +1,8 @@
 #include "projections/reminders/reminders_projection.hpp"
 
-#include <unordered_map>
-
 #include "domain/task/task_state.hpp"
 #include "infra/event_codec.hpp"
+#include "projections/support/folded_states.hpp"
 #include "projections/support/statement_batch.hpp"
 
 namespace realmkit::projections::reminders {
@@ -12,65 +11,21 @@ namespace {
 namespace sql = infra::sql;
 using namespace domain;
 
-// States kept between batches; beyond it they are dropped after a flush and read back from their
-// rows when needed.
-constexpr std::size_t kMaxCachedStates = 50'000;
-
-class writer final : public projection_writer {
+class writer final : public support::folded_state_writer<task_aggregate> {
  public:
   explicit writer(const relation_names& names)
-      : reminders_(sql::identifier(names("rm_task_reminders"))),
+      : folded_state_writer(sql::identifier(names("rm_reminder_tasks")), "task_id"),
+        reminders_(sql::identifier(names("rm_task_reminders"))),
         tasks_(sql::identifier(names("rm_reminder_tasks"))) {}
 
-  void apply(const infra::recorded_event& e, apply_context& ctx) override {
-    const auto event = infra::decode_event<task_event>(e);
-    const auto id = std::visit([](const auto& v) { return v.task.value; }, event);
-    auto& cached = state_of(id, ctx);
-    cached.state = evolve(std::move(cached.state), event);
-    cached.dirty = true;
-  }
-
-  void flush(apply_context& ctx) override {
-    for (auto& [id, cached] : cache_) {
-      if (!cached.dirty) continue;
-      cached.dirty = false;
-      write(id, cached);
-    }
-    batch_.run(ctx.db);
-    if (cache_.size() > kMaxCachedStates) {
-      cache_.clear();
-      forgot_ = true;
-    }
-  }
-
-  void discard() noexcept override {
-    batch_.clear();
-    cache_.clear();
-    forgot_ = true;
-  }
-
  private:
-  struct cached_state {
-    task_state state;
-    bool dirty = false;
-    bool stored = false;  // its rows exist: a rebuild's first write has nothing to delete
-  };
+  using cached_state = entry;
 
-  cached_state& state_of(const std::string& id, apply_context& ctx) {
-    if (const auto it = cache_.find(id); it != cache_.end()) return it->second;
-    cached_state loaded;
-    if (!(ctx.fresh && !forgot_)) {
-      const sql::value params[] = {id};
-      const auto rows = ctx.db.query("SELECT doc FROM " + tasks_ + " WHERE task_id = $1", params);
-      if (!rows.empty()) {
-        loaded.state = infra::from_json<task_state>(rows.front().text(0));
-        loaded.stored = true;
-      }
-    }
-    return cache_.emplace(id, std::move(loaded)).first->second;
+  std::string id_of(const event& e) const override {
+    return std::visit([](const auto& v) { return v.task.value; }, e);
   }
 
-  void write(const std::string& id, cached_state& cached) {
+  void write(const std::string& id, cached_state& cached) override {
     const auto& s = cached.state;
     if (cached.stored) batch_.add("DELETE FROM " + reminders_ + " WHERE task_id = $1", {id});
     // A task that will never remind again (done tasks may be reopened) keeps its state anyway:
@@ -93,9 +48,6 @@ class writer final : public projection_writer {
 
   std::string reminders_;
   std::string tasks_;
-  support::statement_batch batch_;
-  std::unordered_map<std::string, cached_state> cache_;
-  bool forgot_ = false;  // states were dropped from the cache: a miss must look at the rows
 };
 
 }  // namespace
