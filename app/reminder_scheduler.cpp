@@ -123,10 +123,11 @@ void reminder_scheduler::run() {
       if (wake_.wait_for(lock, wait, [&] { return stopping_; })) return;
     }
     try {
+      const auto fired = run_once();
+      const auto next = pause();
       // Due reminders of which none could be recorded (refused, or a read model behind): look
       // again later rather than at once, or the loop would spin on them.
-      const bool stuck = run_once() == 0 && pause() == std::chrono::milliseconds{0};
-      wait = stuck ? options_.max_sleep : pause();
+      wait = fired == 0 && next == std::chrono::milliseconds{0} ? options_.max_sleep : next;
     } catch (const std::exception& e) {
       spdlog::warn("reminder scheduler: {}", e.what());
       if (failures_) failures_->inc();
