@@ -40,14 +40,18 @@ struct activity_row {
   std::int64_t at_us = 0;
 };
 
+}  // namespace
+
 // Every lead of the records read model with the activities its timeline holds, oldest first.
-struct history_snapshot {
+struct lead_scorer::snapshot {
   std::vector<lead_row> leads;
   std::map<std::string, std::vector<activity_row>> activities;
 };
 
-history_snapshot read_history(sql::database& db) {
-  history_snapshot out;
+namespace {
+
+lead_scorer::snapshot read_history(sql::database& db) {
+  lead_scorer::snapshot out;
   auto session = db.acquire();
   for (const auto& r : session->query("SELECT doc, created_at, updated_at FROM rm_leads", {})) {
     out.leads.push_back(
@@ -148,22 +152,22 @@ scoring_run lead_scorer::retrain() {
                  model->version, model->trained_on, model->held_out,
                  model->holdout_auc ? std::to_string(*model->holdout_auc) : "n/a");
   }
-  return score_open_leads(std::move(model), history.size());
+  // The leads trained on are the leads scored: one read of the read models serves both.
+  return score_open_leads(std::move(model), history.size(), snapshot);
 }
 
 scoring_run lead_scorer::rescore() {
   if (!model()) return retrain();
   std::lock_guard run(run_mutex_);
-  return score_open_leads(model(), 0);
+  return score_open_leads(model(), 0, read_history(db_));
 }
 
 scoring_run lead_scorer::score_open_leads(std::optional<domain::lead_score_model> model,
-                                          std::size_t history) {
+                                          std::size_t history, const snapshot& snapshot) {
   scoring_run out;
   out.history = history;
   out.model = model;
   if (!model) return out;
-  const auto snapshot = read_history(db_);
   const auto now = options_.clock ? options_.clock()
                                   : std::chrono::time_point_cast<std::chrono::microseconds>(
                                         std::chrono::system_clock::now());

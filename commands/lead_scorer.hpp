@@ -77,11 +77,14 @@ class lead_scorer {
   scoring_run rescore();
   std::optional<domain::lead_score_model> model() const;
 
+  struct snapshot;  // the leads and their activities as read for one run (lead_scorer.cpp)
+
   void start();  // the schedule; idempotent
   void stop();   // idempotent
 
  private:
-  scoring_run score_open_leads(std::optional<domain::lead_score_model> model, std::size_t history);
+  scoring_run score_open_leads(std::optional<domain::lead_score_model> model, std::size_t history,
+                               const snapshot& leads);
   void run();
 
   command_handler& commands_;
