@@ -37,6 +37,7 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
       lockout_(options_.lockout, clock_),
       commands_(store),
       queries_(reads.database(), &reads.projector()),
+      webhooks_(reads.database()),
       crm_{.handler = commands_,
            .queries = queries_,
            .clock = [this] { return clock_(); },
@@ -44,7 +45,9 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
            .hasher = &hasher_,
            .read_db = &reads.database(),
            .projector = &reads.projector(),
-           .end_sessions = [this](const std::string& user_id) { tokens_.revoke_user(user_id); }},
+           .end_sessions = [this](const std::string& user_id) { tokens_.revoke_user(user_id); },
+           .webhooks = &webhooks_,
+           .webhook_targets = {.allow_private = options_.webhooks_allow_private}},
       logins_(hasher_, tokens_, lockout_,
               [this](std::string_view email) -> std::optional<api::auth::login_account> {
                 catch_up();

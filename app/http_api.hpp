@@ -27,6 +27,7 @@
 #include "infra/crypto/password_hasher.hpp"
 #include "infra/event_store.hpp"
 #include "infra/metrics.hpp"
+#include "infra/webhooks/webhook_store.hpp"
 
 namespace realmkit::app {
 
@@ -53,6 +54,8 @@ struct http_api_options {
   bool crm_routes = true;
   // The browser UI's folder (web/), served at "/"; empty: no UI.
   std::filesystem::path web_root;
+  // Webhook subscriptions may name private, loopback and link-local targets.
+  bool webhooks_allow_private = false;
 };
 
 // Owns the auth services, the CRM queries and the route table; the stores, read models and
@@ -98,6 +101,7 @@ class http_api final {
   api::auth::memory_login_lockout lockout_;
   commands::command_handler commands_;
   api::crm::sql_directory queries_;
+  infra::webhooks::webhook_store webhooks_;
   api::crm::crm_services crm_;
   api::auth::login_service logins_;
   std::unique_ptr<api::rate_limit_guard> limits_;

@@ -11,6 +11,7 @@
 #include "api/crm/crm_queries.hpp"
 #include "api/router.hpp"
 #include "commands/command_handler.hpp"
+#include "infra/webhooks/webhook_target.hpp"
 
 namespace realmkit::infra::crypto {
 class password_hasher;
@@ -23,6 +24,9 @@ class subject_key_store;
 }
 namespace realmkit::projections {
 class projector;
+}
+namespace realmkit::infra::webhooks {
+class webhook_store;
 }
 
 namespace realmkit::api::crm {
@@ -52,6 +56,12 @@ struct crm_services {
   // The log as stored, for checking its hash chain, when the handler's store shows it otherwise
   // (with personal fields opened); null: the handler's store is the log as stored.
   infra::event_store* stored_log = nullptr;
+  // Outgoing webhooks' subscriptions and deliveries (docs/webhooks.md); null where a process keeps
+  // none (their routes then answer 503).
+  infra::webhooks::webhook_store* webhooks = nullptr;
+  // Which targets a subscription may name: public addresses only, unless the operator allows
+  // private ones (realmkit serve --webhooks-allow-private).
+  infra::webhooks::target_policy webhook_targets;
 };
 
 // Adds every CRM route. Each carries its permission ("deal:edit"), which the authentication guard
