@@ -111,10 +111,14 @@ std::size_t webhook_dispatcher::enqueue_round(bool& advanced) {
     if (events.empty()) continue;
     std::vector<wh::new_delivery> deliveries;
     for (const auto& e : events) {
-      if (wh::matches(cursor.event_types, e.type)) {
-        deliveries.push_back({infra::new_uuid_v7(), &e});
-      }
+      if (wh::matches(cursor.event_types, e.type)) deliveries.push_back({{}, &e});
     }
+    // UUIDv7s of one millisecond are not ordered among themselves; sorted, they follow the log,
+    // so a subscription's deliveries list (newest first, by id) shows one batch in log order.
+    std::vector<std::string> ids(deliveries.size());
+    for (auto& id : ids) id = infra::new_uuid_v7();
+    std::sort(ids.begin(), ids.end());
+    for (std::size_t i = 0; i < ids.size(); ++i) deliveries[i].id = std::move(ids[i]);
     // Lost to a replay, a deactivation or another dispatcher: the next round reads it afresh.
     if (!store_.enqueue(cursor, events.back().global_position, deliveries, now())) continue;
     advanced = true;
