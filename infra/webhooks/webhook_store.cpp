@@ -406,10 +406,11 @@ store_page<delivery> webhook_store::deliveries(std::string_view subscription_id,
   const value params[] = {std::string(subscription_id), after.value_or(std::string("~")),
                           status ? value(std::string(to_string(*status))) : sql::null(),
                           static_cast<std::int64_t>(limit + 1)};
-  const auto rows = db->query(std::string("SELECT ") + kDeliveryColumns +
-                                  " FROM webhook_deliveries WHERE subscription_id = $1 AND id < "
-                                  "$2 AND ($3 IS NULL OR status = $3) ORDER BY id DESC LIMIT $4",
-                              params);
+  const auto rows =
+      db->query(std::string("SELECT ") + kDeliveryColumns +
+                    " FROM webhook_deliveries WHERE subscription_id = $1 AND id < "
+                    "$2 AND (CAST($3 AS TEXT) IS NULL OR status = $3) ORDER BY id DESC LIMIT $4",
+                params);
   store_page<delivery> page;
   for (const auto& r : rows) {
     if (page.items.size() == limit) {
