@@ -191,6 +191,7 @@ void webhook_dispatcher::attempt(const wh::claimed_delivery& claimed) {
           {"RealmKit-Event-Type", d.event_type},
           {"RealmKit-Attempt", std::to_string(a.number)},
       };
+      a.at = now();  // the attempt is the POST: reading the event and the DNS come before it
       const auto answer = sender_.post(post);
       a.duration = answer.duration;
       a.status_code = answer.status;
@@ -209,9 +210,9 @@ void webhook_dispatcher::attempt(const wh::claimed_delivery& claimed) {
   } else if (verdict == wh::answer_verdict::retry && a.number < options_.retry.max_attempts) {
     a.outcome = wh::attempt_outcome::retry;
     const double r = options_.random ? options_.random() : sodium_unit_random();
-    retry_at = a.at + a.duration +
-               std::chrono::duration_cast<std::chrono::microseconds>(
-                   wh::retry_delay(options_.retry, a.number, r, retry_after));
+    // Counted from the end of this attempt, so the receiver gets the whole wait.
+    retry_at = now() + std::chrono::duration_cast<std::chrono::microseconds>(
+                           wh::retry_delay(options_.retry, a.number, r, retry_after));
   } else {
     a.outcome = wh::attempt_outcome::failed;
     if (!a.error && a.status_code) {
