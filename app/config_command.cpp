@@ -100,6 +100,7 @@ void print_config(const infra::store_config& store, const serve_options& serving
     line("rate_limits.shared", cluster.shared_redis() ? "redis" : "no (per process)");
   }
   line("analytics.refresh_seconds", std::to_string(serving.analytics_refresh_seconds));
+  line("webhooks.allow_private", serving.webhooks_allow_private ? "true" : "false");
   if (cluster.roles.api) line("web.root", web.empty() ? "(none: no browser UI)" : web.string());
   if (cluster.distributed_bus()) {
     line("kafka.brokers", cluster.kafka.brokers);

@@ -38,6 +38,7 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
       commands_(store),
       queries_(reads.database(), &reads.projector()),
       scorer_(commands_, reads.database(), {.metrics = &metrics}),
+      webhooks_(reads.database()),
       crm_{.handler = commands_,
            .queries = queries_,
            .clock = [this] { return clock_(); },
@@ -46,7 +47,9 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
            .read_db = &reads.database(),
            .projector = &reads.projector(),
            .end_sessions = [this](const std::string& user_id) { tokens_.revoke_user(user_id); },
-           .scorer = &scorer_},
+           .scorer = &scorer_,
+           .webhooks = &webhooks_,
+           .webhook_targets = {.allow_private = options_.webhooks_allow_private}},
       logins_(hasher_, tokens_, lockout_,
               [this](std::string_view email) -> std::optional<api::auth::login_account> {
                 catch_up();

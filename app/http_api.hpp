@@ -28,6 +28,7 @@
 #include "infra/crypto/password_hasher.hpp"
 #include "infra/event_store.hpp"
 #include "infra/metrics.hpp"
+#include "infra/webhooks/webhook_store.hpp"
 
 namespace realmkit::app {
 
@@ -54,6 +55,8 @@ struct http_api_options {
   bool crm_routes = true;
   // The browser UI's folder (web/), served at "/"; empty: no UI.
   std::filesystem::path web_root;
+  // Webhook subscriptions may name private, loopback and link-local targets.
+  bool webhooks_allow_private = false;
 };
 
 // Owns the auth services, the CRM queries and the route table; the stores, read models and
@@ -101,6 +104,7 @@ class http_api final {
   commands::command_handler commands_;
   api::crm::sql_directory queries_;
   commands::lead_scorer scorer_;  // on demand here; serve starts its schedule with the projector
+  infra::webhooks::webhook_store webhooks_;
   api::crm::crm_services crm_;
   api::auth::login_service logins_;
   std::unique_ptr<api::rate_limit_guard> limits_;

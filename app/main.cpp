@@ -117,6 +117,10 @@ int main(int argc, char** argv) {
                     "no UI)");
     cmd->add_flag("--insecure-cookies", serving.insecure_cookies,
                   "session cookies without Secure, for plain-HTTP development");
+    cmd->add_flag("--webhooks-allow-private", serving.webhooks_allow_private,
+                  "let webhooks go to private, loopback and link-local addresses (a receiver "
+                  "on this machine or network; refused by default against request forgery)")
+        ->envname("REALMKIT_WEBHOOKS_ALLOW_PRIVATE");
     cmd->add_option("--analytics-refresh-seconds", serving.analytics_refresh_seconds,
                     "refresh the analytics' materialized views this often when their facts "
                     "changed (PostgreSQL; 0: only on POST /api/analytics/refresh)")

@@ -24,6 +24,7 @@
 #include "app/reminder_scheduler.hpp"
 #include "app/session_stores.hpp"
 #include "app/web_root.hpp"
+#include "app/webhook_dispatcher.hpp"
 #include "infra/kafka/feed_consumer.hpp"
 #include "infra/kafka/outbox_relay.hpp"
 #include "infra/kafka/projector_feed.hpp"
@@ -121,6 +122,7 @@ http_api_options api_options(const serve_options& serving) {
   o.trusted_origins = serving.cors_origins;
   o.cookie_secure = !serving.insecure_cookies;
   o.rate_limits = !serving.no_rate_limits;
+  o.webhooks_allow_private = serving.webhooks_allow_private;
   auto& policy = o.limits.policy;
   if (!serving.rate_per_user.empty()) {
     policy.per_user = infra::rate_limit::parse_token_bucket(serving.rate_per_user);
@@ -282,6 +284,21 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
     reminders->start();
     api.scorer().start();  // trains at once, then rescores every 15 minutes, retrains daily
   }
+  // Outgoing webhooks follow the log as the API shows it: work of the projector role, like the
+  // read models. Several projector processes share the work safely (docs/webhooks.md).
+  std::optional<infra::webhooks::webhook_store> webhook_tables;
+  std::optional<webhook_dispatcher> webhooks;
+  if (roles.projector) {
+    webhook_tables.emplace(reads.database());
+    webhooks.emplace(
+        opened.store(), *webhook_tables,
+        webhook_dispatcher_options{.targets = {.allow_private = serving.webhooks_allow_private},
+                                   .metrics = &metrics});
+    webhooks->start();
+    if (serving.webhooks_allow_private) {
+      spdlog::warn("webhooks may go to private and loopback addresses (--webhooks-allow-private)");
+    }
+  }
   std::optional<session_janitor> janitor;
   if (roles.api) janitor.emplace(api.tokens());
 
@@ -333,7 +350,8 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
   if (relinker) relinker->stop();
   if (reminders) reminders->stop();
   api.scorer().stop();
-  if (relay) relay->stop();  // its last acknowledged position is checkpointed
+  if (webhooks) webhooks->stop();  // after the attempts in flight are recorded
+  if (relay) relay->stop();        // its last acknowledged position is checkpointed
   if (refresher) refresher->stop();
   reads.stop();                    // the projector finishes its batch and stops following the store
   if (consumer) consumer->stop();  // leaves the group: its partitions go to the others

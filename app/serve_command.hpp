@@ -28,6 +28,9 @@ struct serve_options {
   std::string rate_login;
   bool no_rate_limits = false;
   bool insecure_cookies = false;  // cookies without Secure, for plain-HTTP development
+  // Webhooks to private, loopback and link-local addresses (--webhooks-allow-private): off by
+  // default, since a subscription's URL could otherwise reach into the server's own network.
+  bool webhooks_allow_private = false;
   // How often the analytics' materialized views are refreshed when their facts changed
   // (PostgreSQL; SQLite answers from tables the projector keeps current). 0: on demand only.
   int analytics_refresh_seconds = 30;

@@ -8,8 +8,9 @@ find_package(RapidJSON CONFIG REQUIRED)
 find_package(CLI11 CONFIG QUIET)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
-# SHA-256 of the log's hash chain: OpenSSL's uses the CPU's SHA extensions.
-find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+# SHA-256 of the log's hash chain: OpenSSL's uses the CPU's SHA extensions. TLS (SSL) for
+# webhooks delivered to https:// receivers.
+find_package(OpenSSL REQUIRED COMPONENTS Crypto SSL)
 # Distributed mode: the Kafka outbox relay and consumers, and Redis fan-out and shared limits.
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)

@@ -11,6 +11,7 @@
 #include "api/crm/crm_queries.hpp"
 #include "api/router.hpp"
 #include "commands/command_handler.hpp"
+#include "infra/webhooks/webhook_target.hpp"
 
 namespace realmkit::infra::crypto {
 class password_hasher;
@@ -26,6 +27,9 @@ class projector;
 }
 namespace realmkit::commands {
 class lead_scorer;
+}
+namespace realmkit::infra::webhooks {
+class webhook_store;
 }
 
 namespace realmkit::api::crm {
@@ -58,6 +62,12 @@ struct crm_services {
   // Scores leads on demand (POST /api/leads/scoring/retrain) and describes the current model;
   // null where a process scores none (those routes then answer 503).
   commands::lead_scorer* scorer = nullptr;
+  // Outgoing webhooks' subscriptions and deliveries (docs/webhooks.md); null where a process keeps
+  // none (their routes then answer 503).
+  infra::webhooks::webhook_store* webhooks = nullptr;
+  // Which targets a subscription may name: public addresses only, unless the operator allows
+  // private ones (realmkit serve --webhooks-allow-private).
+  infra::webhooks::target_policy webhook_targets;
 };
 
 // Adds every CRM route. Each carries its permission ("deal:edit"), which the authentication guard

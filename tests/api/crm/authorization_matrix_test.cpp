@@ -14,6 +14,8 @@
 #include "commands/crm_commands.hpp"
 #include "infra/ids.hpp"
 #include "infra/json/json_time.hpp"
+#include "infra/webhooks/webhook_signature.hpp"
+#include "infra/webhooks/webhook_store.hpp"
 #include "tests/api/crm/crm_fixture.hpp"
 #include "tests/infra/store_backends.hpp"
 
@@ -212,6 +214,37 @@ int own_team_only(const cell& c) {
 
 request_spec list_of(const std::string& collection, const std::string& id) {
   return {"GET", collection + "?sort=-created_at&limit=1", "", id};
+}
+
+// A webhook subscription, stored directly; and one delivery of the newest event to it.
+std::string webhook(crm_fixture& f) {
+  infra::webhooks::subscription s;
+  s.id = fresh();
+  s.url = "https://hooks.example.com/matrix";
+  s.event_types = {"*"};
+  s.position = f.head();
+  s.created_by = f.admin;
+  s.created_at = s.updated_at = system().now;
+  f.webhooks().create(s, infra::webhooks::new_secret());
+  return s.id;
+}
+
+std::pair<std::string, std::string> webhook_delivery(crm_fixture& f) {
+  const auto id = webhook(f);
+  const auto events = f.store().read_all(f.head() - 1, 1);
+  REQUIRE(events.size() == 1);
+  for (auto cursor : f.webhooks().active_cursors()) {
+    if (cursor.id != id) continue;
+    cursor.position = f.head() - 1;
+    auto moved = *f.webhooks().find(id);
+    moved.position = cursor.position;
+    REQUIRE(f.webhooks().update(moved));
+    const infra::webhooks::new_delivery d{fresh(), &events[0]};
+    REQUIRE(f.webhooks().enqueue(cursor, f.head(), std::span(&d, 1), system().now));
+    return {id, d.id};
+  }
+  FAIL("the subscription is not active");
+  return {};
 }
 
 std::map<std::string, scenario> scenarios() {
@@ -770,6 +803,51 @@ std::map<std::string, scenario> scenarios() {
   t["audit.forecast_as_of"] = {S::organisation, [now](F&, const cell&) {
                                  return request_spec{"GET", "/api/audit/forecast?as_of=" + now()};
                                }};
+
+  // ---- webhooks: admin:access alone ----
+  t["webhooks.list"] = {S::organisation, [](F&, const cell&) {
+                          return request_spec{"GET", "/api/webhooks"};
+                        }};
+  t["webhooks.create"] = {S::organisation, [](F&, const cell&) {
+                            return request_spec{
+                                "POST", "/api/webhooks",
+                                R"({"url":"https://hooks.example.com/new","event_types":["*"]})"};
+                          }};
+  t["webhooks.event_types"] = {S::organisation, [](F&, const cell&) {
+                                 return request_spec{"GET", "/api/webhooks/event-types"};
+                               }};
+  t["webhooks.get"] = {S::organisation, [](F& f, const cell&) {
+                         return request_spec{"GET", "/api/webhooks/" + webhook(f)};
+                       }};
+  t["webhooks.update"] = {
+      S::organisation, [](F& f, const cell&) {
+        return request_spec{"PATCH", "/api/webhooks/" + webhook(f), R"({"description":"matrix"})"};
+      }};
+  t["webhooks.delete"] = {S::organisation, [](F& f, const cell&) {
+                            return request_spec{"DELETE", "/api/webhooks/" + webhook(f)};
+                          }};
+  t["webhooks.rotate_secret"] = {
+      S::organisation, [](F& f, const cell&) {
+        return request_spec{"POST", "/api/webhooks/" + webhook(f) + "/rotate-secret"};
+      }};
+  t["webhooks.replay"] = {S::organisation, [](F& f, const cell&) {
+                            return request_spec{"POST", "/api/webhooks/" + webhook(f) + "/replay",
+                                                R"({"from_position":0})"};
+                          }};
+  t["webhooks.deliveries"] = {
+      S::organisation, [](F& f, const cell&) {
+        return request_spec{"GET", "/api/webhooks/" + webhook(f) + "/deliveries"};
+      }};
+  t["webhooks.delivery"] = {
+      S::organisation, [](F& f, const cell&) {
+        const auto [id, delivery] = webhook_delivery(f);
+        return request_spec{"GET", "/api/webhooks/" + id + "/deliveries/" + delivery};
+      }};
+  t["webhooks.redeliver"] = {S::organisation, [](F& f, const cell&) {
+                               const auto [id, delivery] = webhook_delivery(f);
+                               return request_spec{"POST", "/api/webhooks/" + id + "/deliveries/" +
+                                                               delivery + "/redeliver"};
+                             }};
   return t;
 }
 
@@ -895,3 +973,4 @@ REALMKIT_MATRIX_GROUP("search", "search.", 1)
 REALMKIT_MATRIX_GROUP("inbox", "inbox.", 2)
 REALMKIT_MATRIX_GROUP("analytics", "analytics.", 10)
 REALMKIT_MATRIX_GROUP("audit", "audit.", 9)
+REALMKIT_MATRIX_GROUP("webhooks", "webhooks.", 11)

@@ -50,6 +50,17 @@ api::guard test_guard(api::crm::crm_queries& queries) {
   };
 }
 
+infra::webhooks::resolver test_dns() {
+  return [](const std::string& host) {
+    const auto one = [](const char* address) {
+      return std::vector<infra::webhooks::ip_address>{*infra::webhooks::parse_ip(address)};
+    };
+    if (host.ends_with(".example.com")) return one("93.184.215.14");
+    if (host == "internal.example.net") return one("10.1.2.3");
+    return infra::webhooks::system_resolver()(host);
+  };
+}
+
 }  // namespace
 
 std::string reply::str(const char* name) const {
@@ -99,7 +110,12 @@ crm_fixture::crm_fixture(testing::store_and_database backend)
       .read_db = db_.get(),
       .projector = projector_.get(),
       .subjects = &subjects_,
-      .scorer = scorer_.get()});
+      .scorer = scorer_.get(),
+      .webhooks = &webhooks_,
+      // Webhook targets as DNS would resolve them, without a network: the names of these tests
+      // point at a public address (example.com's) or, for the SSRF tests, at private ones; any
+      // other name goes to the system's resolver (localhost).
+      .webhook_targets = {.allow_private = false, .resolve = test_dns()}});
   api::crm::add_crm_routes(routes_, *services_);
   api::pipeline_options options;
   options.access_logger = std::make_shared<spdlog::logger>(

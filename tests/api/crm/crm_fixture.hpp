@@ -26,6 +26,7 @@
 #include "infra/event_store.hpp"
 #include "infra/metrics.hpp"
 #include "infra/privacy/subject_keys.hpp"
+#include "infra/webhooks/webhook_store.hpp"
 #include "infra/worker_pool.hpp"
 #include "projections/projector.hpp"
 #include "tests/api/test_client.hpp"
@@ -68,6 +69,7 @@ class crm_fixture {
   api::crm::sql_directory& directory() { return *directory_; }
   projections::projector& projector() { return *projector_; }
   const api::router& routes() const { return routes_; }
+  infra::webhooks::webhook_store& webhooks() { return webhooks_; }
   std::int64_t head() { return store_->head_position(); }
   // Waits until the read models have applied everything stored.
   void sync();
@@ -104,6 +106,7 @@ class crm_fixture {
   std::unique_ptr<infra::event_store> store_;
   std::unique_ptr<infra::sql::database> db_;  // destroyed before the store
   infra::privacy::subject_key_store subjects_{*db_};
+  infra::webhooks::webhook_store webhooks_{*db_};
   std::unique_ptr<projections::projector> projector_;
   infra::crypto::password_hasher hasher_{infra::crypto::kOwaspMinimum};
   commands::command_handler handler_;
