@@ -22,6 +22,7 @@ void add_crm_routes(router& routes, crm_services& services) {
   add_audit_routes(routes, services);
   add_privacy_routes(routes, services);
   add_duplicate_routes(routes, services);
+  add_inbound_routes(routes, services);
 }
 
 }  // namespace realmkit::api::crm

@@ -24,6 +24,7 @@ void add_analytics_routes(router& routes, crm_services& services);
 void add_audit_routes(router& routes, crm_services& services);
 void add_privacy_routes(router& routes, crm_services& services);
 void add_duplicate_routes(router& routes, crm_services& services);
+void add_inbound_routes(router& routes, crm_services& services);
 
 // POST /api/contacts without "force": answers 409 (possible-duplicate) with the contacts the
 // caller sees that look like `contact`, from the duplicates read model (duplicate_routes.cpp).

@@ -760,6 +760,11 @@ std::map<std::string, scenario> scenarios() {
   t["audit.forecast_as_of"] = {S::organisation, [now](F&, const cell&) {
                                  return request_spec{"GET", "/api/audit/forecast?as_of=" + now()};
                                }};
+
+  // ---- integrations: inbound messages no contact matched, for admins alone ----
+  t["integrations.unmatched"] = {S::organisation, [](F&, const cell&) {
+                                   return request_spec{"GET", "/api/integrations/unmatched"};
+                                 }};
   return t;
 }
 
@@ -883,3 +888,4 @@ REALMKIT_MATRIX_GROUP("search", "search.", 1)
 REALMKIT_MATRIX_GROUP("inbox", "inbox.", 2)
 REALMKIT_MATRIX_GROUP("analytics", "analytics.", 10)
 REALMKIT_MATRIX_GROUP("audit", "audit.", 9)
+REALMKIT_MATRIX_GROUP("integrations", "integrations.", 1)
