@@ -20,6 +20,7 @@
 #include "api/crm/sql_directory.hpp"
 #include "api/health_routes.hpp"
 #include "api/http_pipeline.hpp"
+#include "api/integrations/inbound_webhooks.hpp"
 #include "api/rate_limit_guard.hpp"
 #include "api/router.hpp"
 #include "app/read_models.hpp"
@@ -53,6 +54,9 @@ struct http_api_options {
   bool crm_routes = true;
   // The browser UI's folder (web/), served at "/"; empty: no UI.
   std::filesystem::path web_root;
+  // Inbound integrations: each provider's signing secret (none: that webhook answers 404) and
+  // the public URL they call.
+  api::integrations::inbound_options inbound;
 };
 
 // Owns the auth services, the CRM queries and the route table; the stores, read models and
@@ -101,6 +105,7 @@ class http_api final {
   api::crm::crm_services crm_;
   api::auth::login_service logins_;
   std::unique_ptr<api::rate_limit_guard> limits_;
+  std::unique_ptr<api::integrations::inbound_webhooks> inbound_;
   api::router routes_;
 };
 
