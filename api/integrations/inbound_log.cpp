@@ -17,7 +17,6 @@ using namespace std::chrono;
 
 constexpr std::string_view kUnmatchedCursor = "unm1";
 
-// SMS have no activity type of their own yet: they are notes whose summary says "SMS".
 domain::activity_type activity_type_of(inbound_kind kind) {
   switch (kind) {
     case inbound_kind::email:
@@ -27,7 +26,7 @@ domain::activity_type activity_type_of(inbound_kind kind) {
     case inbound_kind::call:
       return domain::activity_type::call;
     case inbound_kind::sms:
-      return domain::activity_type::note;
+      return domain::activity_type::sms;
   }
   return domain::activity_type::note;
 }

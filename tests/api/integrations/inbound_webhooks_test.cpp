@@ -324,7 +324,7 @@ TEST_CASE_TEMPLATE("inbound meetings, SMS and calls: matched by address or numbe
     CHECK(sms_id == activity_id_for("twilio", "SM5c1f0e2a9b7d4e3f8a6b2c1d0e9f8a7b"));
     auto a = activity(f, sms_id, rep);
     REQUIRE_MESSAGE(a.status == 200, a.body);
-    CHECK(a.str("type") == "note");  // SMS are notes until activities have an SMS type
+    CHECK(a.str("type") == "sms");
     CHECK(a.str("summary") == "SMS from +14155550132");
     CHECK(a.str("body") == "Running 10 min late for our call, sorry! \xE2\x80\x93 Ana");
     CHECK(std::string(a.json["subject"]["id"].GetString()) == ana);
