@@ -101,6 +101,16 @@ void print_config(const infra::store_config& store, const serve_options& serving
   }
   line("analytics.refresh_seconds", std::to_string(serving.analytics_refresh_seconds));
   line("webhooks.allow_private", serving.webhooks_allow_private ? "true" : "false");
+  // Secrets are never printed: only whether each provider is enabled.
+  for (const auto& [name, secret] : {std::pair{"mailgun", &serving.mailgun_signing_key},
+                                     std::pair{"calendly", &serving.calendly_signing_key},
+                                     std::pair{"twilio", &serving.twilio_auth_token}}) {
+    line(std::string("integrations.") + name,
+         secret->empty() ? "(off: no secret)" : "on, secret ***");
+  }
+  line("integrations.public_url", serving.public_url.empty()
+                                      ? "(from the request: X-Forwarded-Proto/Host, Host)"
+                                      : serving.public_url);
   if (cluster.roles.api) line("web.root", web.empty() ? "(none: no browser UI)" : web.string());
   if (cluster.distributed_bus()) {
     line("kafka.brokers", cluster.kafka.brokers);

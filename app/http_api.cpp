@@ -117,6 +117,12 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
        .trusted_origins = options_.trusted_origins,
        .metrics = &metrics_});
   api::crm::add_crm_routes(routes_, crm_);
+  inbound_ = std::make_unique<api::integrations::inbound_webhooks>(
+      options_.inbound, commands_, reads.database(), [this] { return clock_(); }, &metrics_);
+  api::integrations::add_inbound_webhook_route(routes_, *inbound_);
+  for (const auto& provider : inbound_->enabled()) {
+    spdlog::info("inbound webhook enabled: POST /api/integrations/{}/webhook", provider);
+  }
   api::add_projection_routes(routes_, reads.projector());
   api::add_openapi_route(routes_);
   if (!options_.web_root.empty()) {

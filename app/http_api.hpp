@@ -20,6 +20,7 @@
 #include "api/crm/sql_directory.hpp"
 #include "api/health_routes.hpp"
 #include "api/http_pipeline.hpp"
+#include "api/integrations/inbound_webhooks.hpp"
 #include "api/rate_limit_guard.hpp"
 #include "api/router.hpp"
 #include "app/read_models.hpp"
@@ -57,6 +58,9 @@ struct http_api_options {
   std::filesystem::path web_root;
   // Webhook subscriptions may name private, loopback and link-local targets.
   bool webhooks_allow_private = false;
+  // Inbound integrations: each provider's signing secret (none: that webhook answers 404) and
+  // the public URL they call.
+  api::integrations::inbound_options inbound;
 };
 
 // Owns the auth services, the CRM queries and the route table; the stores, read models and
@@ -108,6 +112,7 @@ class http_api final {
   api::crm::crm_services crm_;
   api::auth::login_service logins_;
   std::unique_ptr<api::rate_limit_guard> limits_;
+  std::unique_ptr<api::integrations::inbound_webhooks> inbound_;
   api::router routes_;
 };
 

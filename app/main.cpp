@@ -151,6 +151,22 @@ int main(int argc, char** argv) {
                     "redis://[:password@]host[:port][/db]: room fan-out across hubs, shared rate "
                     "limits and revocations (env REALMKIT_REDIS_URL)")
         ->envname("REALMKIT_REDIS_URL");
+    cmd->add_option("--mailgun-signing-key", serving.mailgun_signing_key,
+                    "Mailgun's webhook signing key: enables the mailgun inbound webhook (env "
+                    "REALMKIT_MAILGUN_SIGNING_KEY; prefer the environment)")
+        ->envname("REALMKIT_MAILGUN_SIGNING_KEY");
+    cmd->add_option("--calendly-signing-key", serving.calendly_signing_key,
+                    "the Calendly webhook subscription's signing key: enables the calendly "
+                    "inbound webhook (env REALMKIT_CALENDLY_SIGNING_KEY)")
+        ->envname("REALMKIT_CALENDLY_SIGNING_KEY");
+    cmd->add_option("--twilio-auth-token", serving.twilio_auth_token,
+                    "the Twilio account's auth token: enables the twilio inbound webhook (env "
+                    "REALMKIT_TWILIO_AUTH_TOKEN)")
+        ->envname("REALMKIT_TWILIO_AUTH_TOKEN");
+    cmd->add_option("--public-url", serving.public_url,
+                    "the public base URL webhook providers call, e.g. https://crm.example.com "
+                    "(env REALMKIT_PUBLIC_URL; default: from X-Forwarded-Proto/Host and Host)")
+        ->envname("REALMKIT_PUBLIC_URL");
     cmd->add_flag("--unsafe-durability", cluster.unsafe_durability,
                   "accept a PostgreSQL with fsync or synchronous_commit off, which may lose "
                   "acknowledged commits (throw-away test servers only)");

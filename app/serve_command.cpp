@@ -133,6 +133,10 @@ http_api_options api_options(const serve_options& serving) {
   if (!serving.rate_login.empty()) {
     policy.login_per_address = infra::rate_limit::parse_token_bucket(serving.rate_login);
   }
+  o.inbound.secrets = {{"mailgun", serving.mailgun_signing_key},
+                       {"calendly", serving.calendly_signing_key},
+                       {"twilio", serving.twilio_auth_token}};
+  o.inbound.public_url = serving.public_url;
   return o;
 }
 

@@ -37,6 +37,15 @@ struct serve_options {
   // The browser UI's folder (--web-root, REALMKIT_WEB_ROOT); empty: found beside the binary or
   // in the source tree (app/web_root.hpp); "none": no UI.
   std::string web_root;
+  // Inbound integrations (docs/integrations.md): each provider's signing secret; a provider
+  // without one is disabled. Secrets come from the environment (REALMKIT_MAILGUN_SIGNING_KEY,
+  // REALMKIT_CALENDLY_SIGNING_KEY, REALMKIT_TWILIO_AUTH_TOKEN) or flags, which show in ps.
+  std::string mailgun_signing_key;
+  std::string calendly_signing_key;
+  std::string twilio_auth_token;
+  // The public base URL providers call ("https://crm.example.com", REALMKIT_PUBLIC_URL), for
+  // signatures over the URL (Twilio); empty: from the request's forwarding headers and Host.
+  std::string public_url;
   // The roles this process runs and the shared services of the distributed mode.
   cluster_options cluster;
 };

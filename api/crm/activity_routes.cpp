@@ -1,4 +1,4 @@
-// /api/activities: calls, e-mails, meetings and notes on the timelines of records.
+// /api/activities: calls, e-mails, meetings, notes and SMS on the timelines of records.
 #include <limits>
 
 #include "api/crm/route_groups.hpp"

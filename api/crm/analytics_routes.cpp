@@ -91,7 +91,7 @@ report_query read_query(const request_scope& scope, const std::vector<std::strin
       f.source = value;
     } else if (name == "kind") {
       domain::activity_type t{};
-      if (!from_string(value, t)) fail(name, "must be call, email, meeting or note");
+      if (!from_string(value, t)) fail(name, "must be call, email, meeting, note or sms");
       f.kind = value;
     } else if (name == "status") {
       if (value != "open" && value != "won" && value != "lost") {
@@ -414,6 +414,7 @@ void write_activities(json_out& out, infra::sql::session& db, const report_query
     out.key("emails").integer(r.emails);
     out.key("meetings").integer(r.meetings);
     out.key("notes").integer(r.notes);
+    out.key("sms").integer(r.sms);
     out.end_object();
   }
   out.end_array();

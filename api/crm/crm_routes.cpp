@@ -25,6 +25,7 @@ void add_crm_routes(router& routes, crm_services& services) {
   add_next_step_routes(routes, services);
   add_lead_scoring_routes(routes, services);
   add_webhook_routes(routes, services);
+  add_inbound_routes(routes, services);
 }
 
 }  // namespace realmkit::api::crm

@@ -27,6 +27,7 @@ void add_duplicate_routes(router& routes, crm_services& services);
 void add_next_step_routes(router& routes, crm_services& services);
 void add_lead_scoring_routes(router& routes, crm_services& services);
 void add_webhook_routes(router& routes, crm_services& services);
+void add_inbound_routes(router& routes, crm_services& services);
 
 // POST /api/contacts without "force": answers 409 (possible-duplicate) with the contacts the
 // caller sees that look like `contact`, from the duplicates read model (duplicate_routes.cpp).

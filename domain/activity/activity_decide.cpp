@@ -40,7 +40,7 @@ decision<activity_event> decide_log(const log_activity& c, const activity_state&
   if (state.exists) return already_exists("activity already exists");
   if (auto r = rules::check_id("id", c.activity.value)) return *r;
   if (to_string(c.type).empty())
-    return invalid("type", "must be one of call, email, meeting, note");
+    return invalid("type", "must be one of call, email, meeting, note, sms");
   if (auto r = check_entity_ref("subject", c.subject)) return *r;
   if (auto r = rules::check_name("summary", c.summary)) return *r;
   if (auto r = rules::check_text("body", c.body, kMaxActivityBodyLength)) return *r;

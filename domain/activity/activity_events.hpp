@@ -1,5 +1,5 @@
-// Events of the activity aggregate: a call, e-mail, meeting or note on the timeline of a contact,
-// company, deal or lead.
+// Events of the activity aggregate: a call, e-mail, meeting, note or SMS on the timeline of a
+// contact, company, deal or lead.
 #pragma once
 
 #include <optional>
@@ -12,7 +12,7 @@
 
 namespace realmkit::domain {
 
-enum class activity_type { call, email, meeting, note };
+enum class activity_type { call, email, meeting, note, sms };
 
 constexpr std::string_view to_string(activity_type type) {
   switch (type) {
@@ -24,14 +24,16 @@ constexpr std::string_view to_string(activity_type type) {
       return "meeting";
     case activity_type::note:
       return "note";
+    case activity_type::sms:
+      return "sms";
   }
   return {};  // only for a value outside the enum, which decide rejects
 }
 
 constexpr bool from_string(std::string_view text, activity_type& out) {
-  return parse_enum(
-      text, out,
-      {activity_type::call, activity_type::email, activity_type::meeting, activity_type::note});
+  return parse_enum(text, out,
+                    {activity_type::call, activity_type::email, activity_type::meeting,
+                     activity_type::note, activity_type::sms});
 }
 
 // Only calls and meetings take time worth reporting on.

@@ -13,6 +13,15 @@ std::string base64url_encode(std::string_view bytes) {
   return out;
 }
 
+std::string base64_encode(std::string_view bytes) {
+  constexpr int kVariant = sodium_base64_VARIANT_ORIGINAL;
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kVariant), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), kVariant);
+  out.resize(out.size() - 1);  // the encoded length counts the terminating NUL
+  return out;
+}
+
 std::optional<std::string> base64url_decode(std::string_view text) {
   // libsodium rejects '=' (no padding variant), foreign characters and non-zero trailing bits;
   // its end pointer tells whether it stopped early, which a 4n+1 length also makes it do.

@@ -1,5 +1,6 @@
 // Text encodings of binary data for tokens and stored digests: strict unpadded base64url
-// (RFC 4648 §5, as JWTs use it) and lowercase hex.
+// (RFC 4648 §5, as JWTs use it), padded standard base64 (RFC 4648 §4, as some webhook signatures
+// use it) and lowercase hex.
 #pragma once
 
 #include <optional>
@@ -18,6 +19,9 @@ std::optional<std::string> base64url_decode(std::string_view text);
 
 // True when `text` is canonical unpadded base64url (what base64url_decode accepts).
 bool is_base64url(std::string_view text);
+
+// Padded standard base64 of `bytes` ("+", "/", "=").
+std::string base64_encode(std::string_view bytes);
 
 std::string hex_encode(std::string_view bytes);
 

@@ -1,6 +1,10 @@
 #include "infra/crypto/mac.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sodium.h>
+
+#include <stdexcept>
 
 #include "infra/crypto/encoding.hpp"
 #include "infra/crypto/random.hpp"
@@ -24,6 +28,17 @@ sha256_digest hmac_sha256(std::string_view key, std::string_view message) {
   sha256_digest mac{};
   crypto_auth_hmacsha256_final(&state, mac.data());
   sodium_memzero(&state, sizeof state);
+  return mac;
+}
+
+sha1_digest hmac_sha1(std::string_view key, std::string_view message) {
+  sha1_digest mac{};
+  unsigned int length = 0;
+  if (HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), bytes_of(message), message.size(),
+           mac.data(), &length) == nullptr ||
+      length != mac.size()) {
+    throw std::runtime_error("HMAC-SHA-1 failed");
+  }
   return mac;
 }
 

@@ -1,5 +1,6 @@
-// Message authentication and digests: HMAC-SHA-256 (JWT HS256), SHA-256 (stored token digests)
-// and a comparison whose time does not depend on where two secrets differ.
+// Message authentication and digests: HMAC-SHA-256 (JWT HS256, webhook signatures), HMAC-SHA-1
+// (Twilio's webhook signatures), SHA-256 (stored token digests) and a comparison whose time does
+// not depend on where two secrets differ.
 #pragma once
 
 #include <array>
@@ -16,6 +17,14 @@ using sha256_digest = std::array<unsigned char, kSha256Bytes>;
 // than the block is hashed first, as the RFC says). Key length policy is the caller's.
 sha256_digest hmac_sha256(std::string_view key, std::string_view message);
 
+inline constexpr std::size_t kSha1Bytes = 20;
+using sha1_digest = std::array<unsigned char, kSha1Bytes>;
+
+// HMAC-SHA-1 (RFC 2104), through OpenSSL: only for verifying signatures of peers that chose it
+// (Twilio); SHA-1's collision weakness does not carry over to HMAC, but nothing of ours signs
+// with it.
+sha1_digest hmac_sha1(std::string_view key, std::string_view message);
+
 sha256_digest sha256(std::string_view data);
 // Lowercase hex of the SHA-256 of `data`: the form token digests are stored in.
 std::string sha256_hex(std::string_view data);
@@ -26,6 +35,9 @@ std::string sha256_hex(std::string_view data);
 bool constant_time_equal(std::string_view a, std::string_view b);
 
 inline std::string_view as_bytes(const sha256_digest& digest) {
+  return {reinterpret_cast<const char*>(digest.data()), digest.size()};
+}
+inline std::string_view as_bytes(const sha1_digest& digest) {
   return {reinterpret_cast<const char*>(digest.data()), digest.size()};
 }
 

@@ -462,6 +462,7 @@ answer<activity_week> activities_per_week(sql::session& db, const filters& f) {
     if (kind == "email") row.emails += count;
     if (kind == "meeting") row.meetings += count;
     if (kind == "note") row.notes += count;
+    if (kind == "sms") row.sms += count;
   }
   answer<activity_week> out;
   out.fresh = src.fresh;

@@ -139,6 +139,7 @@ struct activity_week {
   std::int64_t emails = 0;
   std::int64_t meetings = 0;
   std::int64_t notes = 0;
+  std::int64_t sms = 0;
 };
 
 template <class Row>

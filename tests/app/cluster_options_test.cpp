@@ -80,10 +80,13 @@ TEST_CASE("config: the effective configuration never shows a secret") {
   serving.cluster.kafka.properties = {"sasl.password=kafka-secret", "linger.ms=5"};
   serving.cluster.redis_url = "redis://:redis-secret@cache:6380/1";
   serving.jwt_keys = "k2026=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  serving.mailgun_signing_key = "mailgun-signing-secret";
+  serving.twilio_auth_token = "twilio-auth-secret";
   std::ostringstream out;
   app::print_config(store, serving, out);
   const auto text = out.str();
-  for (const char* secret : {"db-secret", "kafka-secret", "redis-secret", "AAAAAAAA"}) {
+  for (const char* secret : {"db-secret", "kafka-secret", "redis-secret", "AAAAAAAA",
+                             "mailgun-signing-secret", "twilio-auth-secret"}) {
     CHECK_MESSAGE(text.find(secret) == std::string::npos, secret);
   }
   CHECK(text.find("roles                           = api,hub,relay\n") != std::string::npos);
@@ -92,6 +95,9 @@ TEST_CASE("config: the effective configuration never shows a secret") {
         std::string::npos);
   CHECK(text.find("redis.url                       = redis://:***@cache:6380/1\n") !=
         std::string::npos);
+  CHECK(text.find("integrations.mailgun            = on, secret ***\n") != std::string::npos);
+  CHECK(text.find("integrations.calendly           = (off: no secret)\n") != std::string::npos);
+  CHECK(text.find("integrations.twilio             = on, secret ***\n") != std::string::npos);
 }
 
 TEST_CASE("start-up checks: unreachable services are named, reachable ones pass") {

@@ -11,6 +11,7 @@
 #include <set>
 #include <tuple>
 
+#include "api/integrations/twilio_provider.hpp"
 #include "tests/app/served_api.hpp"
 
 using namespace realmkit;
@@ -46,7 +47,8 @@ TEST_CASE("the served route table and its OpenAPI document describe the same ope
   CHECK(routed.size() > 60);
   for (const auto* name :
        {"auth.login", "auth.refresh", "auth.logout", "auth.me", "ops.openapi", "ops.healthz",
-        "ops.readyz", "ops.metrics", "deals.move_stage", "contacts.create", "activities.list"}) {
+        "ops.readyz", "ops.metrics", "deals.move_stage", "contacts.create", "activities.list",
+        "integrations.webhook", "integrations.unmatched"}) {
     CHECK_MESSAGE(std::any_of(routed.begin(), routed.end(),
                               [&](const key& k) { return std::get<2>(k) == name; }),
                   name);
@@ -110,6 +112,27 @@ TEST_CASE_TEMPLATE("served: login, /me, guards in order, and the operations metr
         "realmkit_auth_refusals_total{reason=\"missing\"} 2"}) {
     CHECK_MESSAGE(metrics.find(series) != std::string::npos, series);
   }
+}
+
+TEST_CASE("served: a provider webhook needs no token, only its signature") {
+  served_api<sqlite_session_backend> s;
+  const std::string path = "/api/integrations/twilio/webhook";
+  const std::string form = "CallSid=CA1&CallStatus=ringing&From=%2B14155550132&To=%2B14155550100";
+  const auto signature = api::integrations::twilio_signature("served-test-twilio-token",
+                                                             "https://crm.example.com" + path,
+                                                             {{"CallSid", "CA1"},
+                                                              {"CallStatus", "ringing"},
+                                                              {"From", "+14155550132"},
+                                                              {"To", "+14155550100"}});
+  const auto typed =
+      std::pair<std::string, std::string>{"Content-Type", "application/x-www-form-urlencoded"};
+  auto r = s.request("POST", path, {typed, {"X-Twilio-Signature", signature}}, form);
+  CHECK_MESSAGE(r.status == 200, r.body);
+  r = s.request("POST", path, {typed, {"X-Twilio-Signature", "AAAA" + signature.substr(4)}}, form);
+  CHECK(r.status == 401);
+  // A provider without a secret is disabled.
+  CHECK(s.request("POST", "/api/integrations/mailgun/webhook", {typed}, "a=1").status == 404);
+  CHECK(s.request("GET", "/api/integrations/unmatched").status == 401);
 }
 
 TEST_CASE("served: CORS with credentials names the origin, never *") {

@@ -45,6 +45,8 @@ inline app::http_api_options small_limits(const testing::fake_clock& clock,
   o.limits.clock = steady.fn();
   o.limits.policy.login_per_address = {3, 1, std::chrono::seconds{20}};
   o.trusted_origins = {"https://crm.example.com"};
+  o.inbound.secrets = {{"twilio", "served-test-twilio-token"}};
+  o.inbound.public_url = "https://crm.example.com";
   return o;
 }
 

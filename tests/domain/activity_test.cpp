@@ -57,7 +57,7 @@ TEST_SUITE("activity") {
     for (auto kind :
          {entity_kind::contact, entity_kind::company, entity_kind::deal, entity_kind::lead}) {
       for (auto type : {activity_type::call, activity_type::email, activity_type::meeting,
-                        activity_type::note}) {
+                        activity_type::note, activity_type::sms}) {
         CAPTURE(to_string(kind));
         CAPTURE(to_string(type));
         log_activity c{kActivity, type, {kind, "x-1"}, "S", "", kNow, std::nullopt, kBob};
@@ -144,8 +144,8 @@ TEST_SUITE("activity") {
                          kYesterday, 0, test_context().actor}});
   }
 
-  TEST_CASE("e-mails and notes have no duration") {
-    for (auto type : {activity_type::email, activity_type::note}) {
+  TEST_CASE("e-mails, notes and SMS have no duration") {
+    for (auto type : {activity_type::email, activity_type::note, activity_type::sms}) {
       auto c = call_command();
       c.type = type;
       c.duration_minutes = 5;
@@ -257,8 +257,8 @@ TEST_SUITE("activity") {
   }
 
   TEST_CASE("enum names round-trip") {
-    for (auto type :
-         {activity_type::call, activity_type::email, activity_type::meeting, activity_type::note}) {
+    for (auto type : {activity_type::call, activity_type::email, activity_type::meeting,
+                      activity_type::note, activity_type::sms}) {
       activity_type parsed = activity_type::note;
       CHECK(from_string(to_string(type), parsed));
       CHECK(parsed == type);
@@ -270,7 +270,8 @@ TEST_SUITE("activity") {
       CHECK(parsed == kind);
     }
     activity_type type = activity_type::call;
-    CHECK_FALSE(from_string("sms", type));
+    CHECK_FALSE(from_string("fax", type));
+    CHECK_FALSE(from_string("SMS", type));
     CHECK(type == activity_type::call);
     entity_kind kind = entity_kind::lead;
     CHECK_FALSE(from_string("Deal", kind));

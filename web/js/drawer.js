@@ -160,7 +160,7 @@ export function renderTimeline(items, stageName = (s) => s, userName = (u) => u)
 
 function describe(item, stageName, userName) {
   const d = item.data || {};
-  if (item.entry === 'activity') return `${capital(item.type)}: ${item.summary}${item.duration_minutes ? ` (${item.duration_minutes} min)` : ''}`;
+  if (item.entry === 'activity') return `${item.type === 'sms' ? 'SMS' : capital(item.type)}: ${item.summary}${item.duration_minutes ? ` (${item.duration_minutes} min)` : ''}`;
   if (item.entry === 'task') return `Task: ${item.summary} (${item.status}${item.due_at ? `, due ${when(item.due_at)}` : ''})`;
   switch (item.type.replace(/\.v\d+$/, '')) {
     case 'deal.stage_moved':

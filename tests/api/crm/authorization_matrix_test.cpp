@@ -848,6 +848,10 @@ std::map<std::string, scenario> scenarios() {
                                return request_spec{"POST", "/api/webhooks/" + id + "/deliveries/" +
                                                                delivery + "/redeliver"};
                              }};
+  // ---- integrations: inbound messages no contact matched, for admins alone ----
+  t["integrations.unmatched"] = {S::organisation, [](F&, const cell&) {
+                                   return request_spec{"GET", "/api/integrations/unmatched"};
+                                 }};
   return t;
 }
 
@@ -974,3 +978,4 @@ REALMKIT_MATRIX_GROUP("inbox", "inbox.", 2)
 REALMKIT_MATRIX_GROUP("analytics", "analytics.", 10)
 REALMKIT_MATRIX_GROUP("audit", "audit.", 9)
 REALMKIT_MATRIX_GROUP("webhooks", "webhooks.", 11)
+REALMKIT_MATRIX_GROUP("integrations", "integrations.", 1)

@@ -83,7 +83,7 @@ std::string quoted(const std::string& s) {
   return out;
 }
 
-crm_fixture::crm_fixture(testing::store_and_database backend)
+crm_fixture::crm_fixture(testing::store_and_database backend, fixture_options extra)
     : store_(std::move(backend.store)),
       db_(std::move(backend.db)),
       handler_(*store_),
@@ -117,6 +117,12 @@ crm_fixture::crm_fixture(testing::store_and_database backend)
       // other name goes to the system's resolver (localhost).
       .webhook_targets = {.allow_private = false, .resolve = test_dns()}});
   api::crm::add_crm_routes(routes_, *services_);
+  if (extra.inbound) {
+    auto clock = extra.inbound_clock ? extra.inbound_clock : services_->clock;
+    inbound_ = std::make_unique<api::integrations::inbound_webhooks>(
+        std::move(*extra.inbound), handler_, *db_, std::move(clock), &metrics_);
+    api::integrations::add_inbound_webhook_route(routes_, *inbound_);
+  }
   api::pipeline_options options;
   options.access_logger = std::make_shared<spdlog::logger>(
       "crm-test-access", std::make_shared<spdlog::sinks::null_sink_mt>());

@@ -8,7 +8,9 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@
 #include "api/crm/sql_directory.hpp"
 #include "api/error_mapping.hpp"
 #include "api/http_pipeline.hpp"
+#include "api/integrations/inbound_webhooks.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
 #include "commands/command_handler.hpp"
@@ -58,13 +61,23 @@ struct team_people {
   std::string manager, rep, rep2, analyst, auditor;
 };
 
+// What a fixture serves besides the CRM routes.
+struct fixture_options {
+  // The inbound webhooks (POST /api/integrations/{provider}/webhook) with these secrets, when
+  // set; `inbound_clock` is their time (the system clock when empty).
+  std::optional<api::integrations::inbound_options> inbound;
+  std::function<domain::timestamp()> inbound_clock;
+};
+
 class crm_fixture {
  public:
   // A backend's make_store_and_database(): the store and the read-model database beside it.
-  explicit crm_fixture(testing::store_and_database backend);
+  explicit crm_fixture(testing::store_and_database backend, fixture_options options = {});
   ~crm_fixture();
 
   infra::event_store& store() { return *store_; }
+  infra::sql::database& database() { return *db_; }
+  infra::metrics_registry& metrics() { return metrics_; }
   commands::command_handler& handler() { return handler_; }
   api::crm::sql_directory& directory() { return *directory_; }
   projections::projector& projector() { return *projector_; }
@@ -114,6 +127,7 @@ class crm_fixture {
   std::unique_ptr<commands::lead_scorer> scorer_;  // on demand only: no schedule in tests
   std::unique_ptr<api::crm::crm_services> services_;
   infra::metrics_registry metrics_;
+  std::unique_ptr<api::integrations::inbound_webhooks> inbound_;
   api::router routes_;
   infra::worker_pool pool_;
   std::unique_ptr<api::http_pipeline> pipeline_;
