@@ -1502,6 +1502,10 @@ TEST_CASE(
   CHECK_FALSE(can_read("events"));
   CHECK_FALSE(can_read("refresh_tokens"));
   CHECK_FALSE(can_read("jwt_keys"));
+  CHECK_FALSE(can_read("projector_feed"));  // a copy of the log
+  CHECK_FALSE(can_read("subject_keys"));    // would open every person's sealed fields
+  CHECK_FALSE(can_read("inbound_unmatched"));
+  CHECK_FALSE(can_read("webhook_subscriptions"));
 
   // A credentials read model, as the projector would create it: default privileges grant it,
   // the refresher takes that back.
