@@ -108,6 +108,14 @@ void print_config(const infra::store_config& store, const serve_options& serving
     line(std::string("integrations.") + name,
          secret->empty() ? "(off: no secret)" : "on, secret ***");
   }
+  if (serving.lead_scoring_url.empty()) {
+    line("lead_scoring.provider", "local (nothing sent anywhere)");
+  } else {
+    line("lead_scoring.provider", "openai-compatible");
+    line("lead_scoring.url", serving.lead_scoring_url);
+    line("lead_scoring.model", serving.lead_scoring_model);
+    line("lead_scoring.api_key", serving.lead_scoring_api_key.empty() ? "(none)" : "***");
+  }
   line("integrations.public_url", serving.public_url.empty()
                                       ? "(from the request: X-Forwarded-Proto/Host, Host)"
                                       : serving.public_url);

@@ -37,7 +37,11 @@ http_api::http_api(http_api_options options, infra::event_store& store, read_mod
       lockout_(options_.lockout, clock_),
       commands_(store),
       queries_(reads.database(), &reads.projector()),
-      scorer_(commands_, reads.database(), {.metrics = &metrics}),
+      scorer_(commands_, reads.database(),
+              {.metrics = &metrics,
+               .provider = options_.external_scoring
+                               ? make_openai_score_provider(*options_.external_scoring)
+                               : nullptr}),
       webhooks_(reads.database()),
       crm_{.handler = commands_,
            .queries = queries_,

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "api/integrations/inbound_webhooks.hpp"
 #include "api/rate_limit_guard.hpp"
 #include "api/router.hpp"
+#include "app/openai_score_provider.hpp"
 #include "app/read_models.hpp"
 #include "commands/command_handler.hpp"
 #include "commands/lead_scorer.hpp"
@@ -61,6 +63,8 @@ struct http_api_options {
   // Inbound integrations: each provider's signing secret (none: that webhook answers 404) and
   // the public URL they call.
   api::integrations::inbound_options inbound;
+  // Scores leads with an external model (app/openai_score_provider.hpp); none: the local model.
+  std::optional<openai_score_options> external_scoring;
 };
 
 // Owns the auth services, the CRM queries and the route table; the stores, read models and

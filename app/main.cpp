@@ -167,6 +167,18 @@ int main(int argc, char** argv) {
                     "the public base URL webhook providers call, e.g. https://crm.example.com "
                     "(env REALMKIT_PUBLIC_URL; default: from X-Forwarded-Proto/Host and Host)")
         ->envname("REALMKIT_PUBLIC_URL");
+    cmd->add_option("--lead-scoring-url", serving.lead_scoring_url,
+                    "score leads with an external OpenAI-compatible model at this base URL, e.g. "
+                    "https://api.openai.com/v1 (env REALMKIT_LEAD_SCORING_URL; default: the local "
+                    "model, which sends nothing anywhere)")
+        ->envname("REALMKIT_LEAD_SCORING_URL");
+    cmd->add_option("--lead-scoring-model", serving.lead_scoring_model,
+                    "the external model's name (env REALMKIT_LEAD_SCORING_MODEL)")
+        ->envname("REALMKIT_LEAD_SCORING_MODEL");
+    cmd->add_option("--lead-scoring-api-key", serving.lead_scoring_api_key,
+                    "the external endpoint's API key (env REALMKIT_LEAD_SCORING_API_KEY; prefer "
+                    "the environment)")
+        ->envname("REALMKIT_LEAD_SCORING_API_KEY");
     cmd->add_flag("--unsafe-durability", cluster.unsafe_durability,
                   "accept a PostgreSQL with fsync or synchronous_commit off, which may lose "
                   "acknowledged commits (throw-away test servers only)");

@@ -137,6 +137,15 @@ http_api_options api_options(const serve_options& serving) {
                        {"calendly", serving.calendly_signing_key},
                        {"twilio", serving.twilio_auth_token}};
   o.inbound.public_url = serving.public_url;
+  if (!serving.lead_scoring_url.empty()) {
+    o.external_scoring = openai_score_options{.base_url = serving.lead_scoring_url,
+                                              .model = serving.lead_scoring_model,
+                                              .api_key = serving.lead_scoring_api_key};
+  } else if (!serving.lead_scoring_model.empty() || !serving.lead_scoring_api_key.empty()) {
+    throw std::invalid_argument(
+        "--lead-scoring-model and --lead-scoring-api-key need --lead-scoring-url (the external "
+        "model's endpoint)");
+  }
   return o;
 }
 

@@ -46,6 +46,12 @@ struct serve_options {
   // The public base URL providers call ("https://crm.example.com", REALMKIT_PUBLIC_URL), for
   // signatures over the URL (Twilio); empty: from the request's forwarding headers and Host.
   std::string public_url;
+  // Lead scores from an external, OpenAI-compatible model (app/openai_score_provider.hpp) rather
+  // than the local one: its base URL (REALMKIT_LEAD_SCORING_URL), model
+  // (REALMKIT_LEAD_SCORING_MODEL) and API key (REALMKIT_LEAD_SCORING_API_KEY). No URL: local.
+  std::string lead_scoring_url;
+  std::string lead_scoring_model;
+  std::string lead_scoring_api_key;
   // The roles this process runs and the shared services of the distributed mode.
   cluster_options cluster;
 };

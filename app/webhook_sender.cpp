@@ -74,12 +74,16 @@ void exchange(net::io_context& ioc, Stream& stream, const http::request<http::st
   if (const auto it = parser.get().find(http::field::retry_after); it != parser.get().end()) {
     answer.retry_after = std::string(it->value());
   }
-  // The status is the answer; the body is read (up to the limit) only so that the receiver sees
-  // its response taken, and what goes wrong reading it changes nothing.
+  // For a webhook the status is the answer; the body is read (up to the limit) so that the
+  // receiver sees its response taken, and what goes wrong reading it changes nothing.
   if (!parser.is_done()) {
-    complete(ioc,
-             [&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+    if (complete(ioc, [&](auto handler) {
+          http::async_read(stream, buffer, parser, std::move(handler));
+        })) {
+      return;
+    }
   }
+  answer.body = std::move(parser.get().body());
 }
 
 }  // namespace

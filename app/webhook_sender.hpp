@@ -2,7 +2,8 @@
 // (infra/webhooks/webhook_target.hpp), never to a name resolved here, so what was checked is what
 // is connected to. Plain HTTP, or HTTPS with the system's trusted certificates and the host name
 // verified. Short deadlines: a receiver that stalls costs a sender thread seconds, not minutes.
-// Redirects are never followed (the answer is returned as it came).
+// Redirects are never followed (the answer is returned as it came). Other clients of a configured
+// HTTP service (an external lead scoring model) use it too, for the same checks and deadlines.
 #pragma once
 
 #include <chrono>
@@ -37,7 +38,9 @@ struct webhook_answer {
   std::optional<int> status;               // nullopt when no answer came
   std::string error;                       // why none came ("connect timed out", …)
   std::optional<std::string> retry_after;  // the Retry-After header, as sent
-  std::chrono::microseconds duration{};    // from the first connect to the last byte
+  // The answer's body, when it was read whole within max_response_bytes; empty otherwise.
+  std::string body;
+  std::chrono::microseconds duration{};  // from the first connect to the last byte
 };
 
 class webhook_sender {

@@ -112,6 +112,8 @@ lead_scorer::lead_scorer(command_handler& commands, sql::database& read_db,
     scored_ = &m->counter_for("realmkit_lead_scores_total", "lead.scored events recorded");
     auc_ = &m->gauge_for("realmkit_lead_model_auc",
                          "AUC of the current lead scoring model on its held-out leads");
+    failures_ = &m->counter_for("realmkit_lead_score_failures_total",
+                                "leads the scoring provider could not score when asked");
   }
 }
 
@@ -176,14 +178,32 @@ scoring_run lead_scorer::score_open_leads(std::optional<domain::lead_score_model
   meta.now = now;
   // One correlation per run: the audit trail shows every score one run recorded.
   meta.correlation_id = "lead-scoring:" + model->version + ":" + infra::new_uuid_v7();
+  std::size_t failures_in_a_row = 0;
   for (const auto& lead : snapshot.leads) {
     const auto& l = lead.state;
     if (!open(l)) continue;
     ++out.open_leads;
     const auto it = snapshot.activities.find(l.id.value);
-    const auto scored = options_.provider->score(
-        *model, signals_of(lead, it == snapshot.activities.end() ? nullptr : &it->second,
-                           now.time_since_epoch().count()));
+    domain::lead_score scored;
+    try {
+      scored = options_.provider->score(
+          *model, signals_of(lead, it == snapshot.activities.end() ? nullptr : &it->second,
+                             now.time_since_epoch().count()));
+      failures_in_a_row = 0;
+    } catch (const lead_score_unavailable& e) {
+      ++out.failed;
+      if (failures_) failures_->inc();
+      spdlog::warn("lead scoring: lead {} not scored: {}", l.id.value, e.what());
+      if (++failures_in_a_row >= std::max<std::size_t>(1, options_.max_consecutive_failures)) {
+        spdlog::warn(
+            "lead scoring: {} leads in a row could not be scored; the others wait for "
+            "the next run",
+            failures_in_a_row);
+        out.gave_up = true;
+        break;
+      }
+      continue;
+    }
     if (l.score == scored.score && l.score_model == model->version &&
         l.score_reason == scored.reason) {
       continue;

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +29,13 @@
 
 namespace realmkit::commands {
 
+// A provider could not score now (an external model unreachable, refusing, or answering
+// nonsense): the lead keeps the score it has, and the next run asks again.
+class lead_score_unavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Where scores come from. The default trains a logistic regression on the local history and
 // sends nothing anywhere; another provider (an external model) implements the same two steps.
 class lead_score_provider {
@@ -37,7 +45,7 @@ class lead_score_provider {
   // when it cannot score (too little history, a single outcome).
   virtual std::optional<domain::lead_score_model> train(
       const std::vector<domain::training_example>& history) = 0;
-  // Scores one lead with what train prepared.
+  // Scores one lead with what train prepared. Throws lead_score_unavailable when it cannot now.
   virtual domain::lead_score score(const domain::lead_score_model& model,
                                    const domain::lead_signals& signals) const = 0;
 };
@@ -51,6 +59,9 @@ struct lead_scorer_options {
   std::function<domain::timestamp()> clock;  // the system clock when empty
   infra::metrics_registry* metrics = nullptr;
   std::unique_ptr<lead_score_provider> provider;  // the local model when null
+  // A run gives up after this many leads in a row the provider could not score (an external
+  // model that is down), rather than waiting out every lead's timeout.
+  std::size_t max_consecutive_failures = 3;
 };
 
 struct scoring_run {
@@ -59,6 +70,8 @@ struct scoring_run {
   std::size_t open_leads = 0;
   std::size_t scored = 0;   // lead.scored events recorded
   std::size_t refused = 0;  // scores the lead refused (changed meanwhile)
+  std::size_t failed = 0;   // leads the provider could not score (they keep their scores)
+  bool gave_up = false;     // stopped early: the provider failed too often in a row
 };
 
 class lead_scorer {
@@ -92,6 +105,7 @@ class lead_scorer {
   lead_scorer_options options_;
   infra::counter* scored_ = nullptr;
   infra::gauge* auc_ = nullptr;
+  infra::counter* failures_ = nullptr;
 
   std::mutex run_mutex_;  // one training or scoring at a time
   mutable std::mutex mutex_;

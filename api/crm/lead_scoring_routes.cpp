@@ -11,6 +11,7 @@ using perm = auth::permission;
 
 const std::string kModel =
     R"({"type":["object","null"],"properties":{"version":{"type":"string"},)"
+    R"("provider":{"type":"string"},"remote_model":{"type":["string","null"]},)"
     R"("trained_on":{"type":"integer"},"held_out":{"type":"integer"},)"
     R"("holdout_auc":{"type":["number","null"]},"base_rate":{"type":"number"},)"
     R"("weights":{"type":"object","additionalProperties":{"type":"number"}}}})";
@@ -20,7 +21,8 @@ const std::string kRunSchema =
     R"({"type":"object","required":["model","history","open_leads","scored"],"properties":{)"
     R"("model":)" +
     kModel +
-    R"(,"history":{"type":"integer"},"open_leads":{"type":"integer"},"scored":{"type":"integer"}}})";
+    R"(,"history":{"type":"integer"},"open_leads":{"type":"integer"},"scored":{"type":"integer"},)"
+    R"("failed":{"type":"integer"}}})";
 
 commands::lead_scorer& scorer_of(const request_scope& scope) {
   auto* scorer = scope.services().scorer;
@@ -42,6 +44,13 @@ void write_model(json_out& out, const std::optional<domain::lead_score_model>& m
   }
   out.begin_object();
   out.key("version").string(model->version);
+  out.key("provider").string(model->provider);
+  out.key("remote_model");
+  if (model->remote_model.empty()) {
+    out.null();
+  } else {
+    out.string(model->remote_model);
+  }
   out.key("trained_on").integer(static_cast<std::int64_t>(model->trained_on));
   out.key("held_out").integer(static_cast<std::int64_t>(model->held_out));
   out.key("holdout_auc");
@@ -51,9 +60,12 @@ void write_model(json_out& out, const std::optional<domain::lead_score_model>& m
     out.null();
   }
   out.key("base_rate").number(model->base_rate);
+  // An external model's weights are its own: none to show.
   out.key("weights").begin_object();
   for (std::size_t i = 0; i < model->weights.size(); ++i) {
-    out.key(model->feature_names[i]).number(model->weights[i]);
+    if (!model->feature_names[i].empty()) {
+      out.key(model->feature_names[i]).number(model->weights[i]);
+    }
   }
   out.end_object();
   out.end_object();
@@ -85,6 +97,7 @@ void add_lead_scoring_routes(router& routes, crm_services& services) {
         out.key("history").integer(static_cast<std::int64_t>(run.history));
         out.key("open_leads").integer(static_cast<std::int64_t>(run.open_leads));
         out.key("scored").integer(static_cast<std::int64_t>(run.scored));
+        out.key("failed").integer(static_cast<std::int64_t>(run.failed));
         out.end_object();
         return http_response::json(200, out.take());
       });

@@ -47,6 +47,10 @@ inline constexpr std::size_t kLeadFeatureCount = 9;
 
 struct lead_score_model {
   std::string version;  // "lr-" + a digest of everything below
+  // Where the scores come from: "local" (this model), or an external provider's name, whose
+  // model (`remote_model`) is asked for each score; the weights then stay zero and unnamed.
+  std::string provider = "local";
+  std::string remote_model;
   std::array<std::string, kLeadFeatureCount> feature_names{};
   std::array<double, kLeadFeatureCount> means{};  // standardization of the raw features
   std::array<double, kLeadFeatureCount> scales{};

@@ -82,11 +82,15 @@ TEST_CASE("config: the effective configuration never shows a secret") {
   serving.jwt_keys = "k2026=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
   serving.mailgun_signing_key = "mailgun-signing-secret";
   serving.twilio_auth_token = "twilio-auth-secret";
+  serving.lead_scoring_url = "https://models.example.com/v1";
+  serving.lead_scoring_model = "scorer-large";
+  serving.lead_scoring_api_key = "sk-lead-scoring-secret";
   std::ostringstream out;
   app::print_config(store, serving, out);
   const auto text = out.str();
-  for (const char* secret : {"db-secret", "kafka-secret", "redis-secret", "AAAAAAAA",
-                             "mailgun-signing-secret", "twilio-auth-secret"}) {
+  for (const char* secret :
+       {"db-secret", "kafka-secret", "redis-secret", "AAAAAAAA", "mailgun-signing-secret",
+        "twilio-auth-secret", "sk-lead-scoring-secret"}) {
     CHECK_MESSAGE(text.find(secret) == std::string::npos, secret);
   }
   CHECK(text.find("roles                           = api,hub,relay\n") != std::string::npos);
@@ -98,6 +102,15 @@ TEST_CASE("config: the effective configuration never shows a secret") {
   CHECK(text.find("integrations.mailgun            = on, secret ***\n") != std::string::npos);
   CHECK(text.find("integrations.calendly           = (off: no secret)\n") != std::string::npos);
   CHECK(text.find("integrations.twilio             = on, secret ***\n") != std::string::npos);
+  CHECK(text.find("lead_scoring.provider           = openai-compatible\n") != std::string::npos);
+  CHECK(text.find("lead_scoring.model              = scorer-large\n") != std::string::npos);
+  CHECK(text.find("lead_scoring.api_key            = ***\n") != std::string::npos);
+
+  // Without an endpoint nothing leaves: the local model.
+  std::ostringstream local;
+  app::print_config(store, app::serve_options{}, local);
+  CHECK(local.str().find("lead_scoring.provider           = local (nothing sent anywhere)\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("start-up checks: unreachable services are named, reachable ones pass") {

@@ -5,8 +5,10 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include "api/server.hpp"
 #include "app/http_api.hpp"
@@ -51,11 +53,6 @@ inline app::http_api_options small_limits(const testing::fake_clock& clock,
 }
 
 // The read-model database beside a session backend's store, as serve opens it.
-inline app::http_api_options with_access_ttl(app::http_api_options o, std::chrono::seconds ttl) {
-  o.tokens.access_ttl = ttl;
-  return o;
-}
-
 inline std::unique_ptr<infra::sql::database> read_database(const sqlite_session_backend& backend) {
   return infra::sql::open_sqlite_database({.path = backend.dir.path() / "data" / "realmkit.db"});
 }
@@ -76,7 +73,14 @@ inline projections::projector_options quick_projector() {
 struct served_options {
   realtime::session_options session;
   std::chrono::seconds access_ttl = std::chrono::minutes{15};
+  std::optional<app::openai_score_options> external_scoring;  // none: the local model
 };
+
+inline app::http_api_options with_served(app::http_api_options o, const served_options& s) {
+  o.tokens.access_ttl = s.access_ttl;
+  o.external_scoring = s.external_scoring;
+  return o;
+}
 
 template <class Backend>
 struct served_api {
@@ -94,13 +98,9 @@ struct served_api {
   infra::privacy::private_event_store store{stored, subjects};
   api::readiness ready;
   app::read_models reads{store, read_database(backend), quick_projector(), {.rooms = bus}};
-  app::http_api api{with_access_ttl(small_limits(clock, steady), options.access_ttl),
-                    store,
-                    reads,
-                    backend.refresh,
-                    api::auth::jwt_keyset({{"k1", std::string(32, 'k')}}),
-                    metrics,
-                    ready};
+  app::http_api api{
+      with_served(small_limits(clock, steady), options),     store,   reads, backend.refresh,
+      api::auth::jwt_keyset({{"k1", std::string(32, 'k')}}), metrics, ready};
   infra::worker_pool pool{{.name = "db", .threads = 2}, &metrics};
   std::unique_ptr<api::http_pipeline> pipeline;
   app::sql_room_log room_log{reads.database()};
@@ -164,7 +164,9 @@ struct served_api {
                      std::vector<std::pair<std::string, std::string>> headers = {},
                      const std::string& body = "") {
     http_connection c(server->port());
-    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+    const bool typed = std::any_of(headers.begin(), headers.end(),
+                                   [](const auto& h) { return h.first == "Content-Type"; });
+    if (!body.empty() && !typed) headers.emplace_back("Content-Type", "application/json");
     return c.request(method, target, std::move(headers), body);
   }
 

@@ -28,6 +28,11 @@ local_receiver::local_receiver(std::vector<scripted_answer> script)
   thread_ = std::thread([this] { serve(); });
 }
 
+local_receiver::local_receiver(responder respond) : local_receiver() {
+  std::lock_guard lock(mutex_);  // the serving thread runs already
+  respond_ = std::move(respond);
+}
+
 local_receiver::~local_receiver() {
   {
     std::lock_guard lock(mutex_);
@@ -47,10 +52,12 @@ void local_receiver::serve() {
     beast::error_code ec;
     impl_->acceptor.accept(socket, ec);
     std::size_t index = 0;
+    responder respond;
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
       index = requests_.size();
+      respond = respond_;
     }
     if (ec) continue;
     beast::flat_buffer buffer;
@@ -66,7 +73,7 @@ void local_receiver::serve() {
     }
     r.body = request.body();
     r.at = std::chrono::steady_clock::now();
-    const auto& answer = script_[std::min(index, script_.size() - 1)];
+    const auto answer = respond ? respond(r) : script_[std::min(index, script_.size() - 1)];
     {
       std::lock_guard lock(mutex_);
       requests_.push_back(std::move(r));
@@ -76,7 +83,7 @@ void local_receiver::serve() {
     http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
     response.set(http::field::content_type, "text/plain");
     for (const auto& [name, value] : answer.headers) response.set(name, value);
-    response.body() = "ok";
+    response.body() = answer.body;
     response.prepare_payload();
     http::write(socket, response, ec);
     socket.shutdown(tcp::socket::shutdown_both, ec);

@@ -1,11 +1,13 @@
 // A webhook receiver inside the test: an HTTP server on 127.0.0.1 at an ephemeral port that
 // records every request it gets (headers, body, when it came) and answers as the test scripts it:
-// a status per request in order (the last one repeats), optionally after a delay.
+// a status per request in order (the last one repeats), optionally after a delay; or as a
+// function of the request, for a test server of another protocol (an OpenAI-compatible model).
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,11 +33,15 @@ struct scripted_answer {
   int status = 200;
   std::chrono::milliseconds delay{0};  // before answering
   std::map<std::string, std::string> headers;
+  std::string body = "ok";
 };
+
+using responder = std::function<scripted_answer(const received&)>;
 
 class local_receiver {
  public:
   explicit local_receiver(std::vector<scripted_answer> script = {{}});
+  explicit local_receiver(responder respond);
   ~local_receiver();
   local_receiver(const local_receiver&) = delete;
   local_receiver& operator=(const local_receiver&) = delete;
@@ -55,7 +61,8 @@ class local_receiver {
   std::unique_ptr<impl> impl_;
   std::uint16_t port_ = 0;
   std::vector<scripted_answer> script_;
-  std::mutex mutex_;  // guards requests_ and stopping_
+  responder respond_;
+  std::mutex mutex_;  // guards requests_, respond_ and stopping_
   std::condition_variable changed_;
   std::vector<received> requests_;
   bool stopping_ = false;
