@@ -101,6 +101,9 @@ void print_config(const infra::store_config& store, const serve_options& serving
   }
   line("analytics.refresh_seconds", std::to_string(serving.analytics_refresh_seconds));
   line("webhooks.allow_private", serving.webhooks_allow_private ? "true" : "false");
+  line("webhooks.retention_days", serving.webhook_retention_days == 0
+                                      ? "0 (kept until their subscription is deleted)"
+                                      : std::to_string(serving.webhook_retention_days));
   // Secrets are never printed: only whether each provider is enabled.
   for (const auto& [name, secret] : {std::pair{"mailgun", &serving.mailgun_signing_key},
                                      std::pair{"calendly", &serving.calendly_signing_key},

@@ -121,6 +121,13 @@ int main(int argc, char** argv) {
                   "let webhooks go to private, loopback and link-local addresses (a receiver "
                   "on this machine or network; refused by default against request forgery)")
         ->envname("REALMKIT_WEBHOOKS_ALLOW_PRIVATE");
+    cmd->add_option("--webhook-retention-days", serving.webhook_retention_days,
+                    "forget finished webhook deliveries and their attempts after this many days "
+                    "(0: keep them until their subscription is deleted; env "
+                    "REALMKIT_WEBHOOK_RETENTION_DAYS)")
+        ->envname("REALMKIT_WEBHOOK_RETENTION_DAYS")
+        ->check(CLI::Range(0, 36'500))
+        ->capture_default_str();
     cmd->add_option("--analytics-refresh-seconds", serving.analytics_refresh_seconds,
                     "refresh the analytics' materialized views this often when their facts "
                     "changed (PostgreSQL; 0: only on POST /api/analytics/refresh)")

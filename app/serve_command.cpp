@@ -305,8 +305,10 @@ int serve(const infra::store_config& store_config, const serve_options& serving)
     webhook_tables.emplace(reads.database());
     webhooks.emplace(
         opened.store(), *webhook_tables,
-        webhook_dispatcher_options{.targets = {.allow_private = serving.webhooks_allow_private},
-                                   .metrics = &metrics});
+        webhook_dispatcher_options{
+            .targets = {.allow_private = serving.webhooks_allow_private},
+            .keep_finished = std::chrono::hours(24 * serving.webhook_retention_days),
+            .metrics = &metrics});
     webhooks->start();
     if (serving.webhooks_allow_private) {
       spdlog::warn("webhooks may go to private and loopback addresses (--webhooks-allow-private)");

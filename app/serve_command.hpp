@@ -31,6 +31,9 @@ struct serve_options {
   // Webhooks to private, loopback and link-local addresses (--webhooks-allow-private): off by
   // default, since a subscription's URL could otherwise reach into the server's own network.
   bool webhooks_allow_private = false;
+  // Finished webhook deliveries are forgotten after this many days (0: kept until their
+  // subscription is deleted).
+  int webhook_retention_days = 30;
   // How often the analytics' materialized views are refreshed when their facts changed
   // (PostgreSQL; SQLite answers from tables the projector keeps current). 0: on demand only.
   int analytics_refresh_seconds = 30;

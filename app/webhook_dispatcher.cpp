@@ -53,6 +53,8 @@ webhook_dispatcher::webhook_dispatcher(infra::event_store& log, wh::webhook_stor
                                   infra::latency_buckets());
     pending_ = &m->gauge_for("realmkit_webhook_deliveries_pending",
                              "Webhook deliveries waiting for their next attempt");
+    pruned_ = &m->counter_for("realmkit_webhook_deliveries_pruned_total",
+                              "Finished webhook deliveries forgotten after the retention period");
   }
 }
 
@@ -239,10 +241,33 @@ void webhook_dispatcher::attempt(const wh::claimed_delivery& claimed) {
       recorded ? std::string() : " (not recorded: the delivery changed meanwhile)");
 }
 
+std::size_t webhook_dispatcher::prune_once() {
+  if (options_.keep_finished.count() <= 0) return 0;
+  constexpr std::size_t kBatch = 1'000;
+  const auto before = now() - options_.keep_finished;
+  std::size_t total = 0;
+  for (;;) {
+    const auto n = store_.prune_finished(before, kBatch);
+    total += n;
+    if (n < kBatch) break;
+    std::lock_guard lock(mutex_);
+    if (stopping_) break;
+  }
+  if (pruned_) pruned_->inc(total);
+  if (total > 0)
+    spdlog::info("webhooks: forgot {} deliveries finished before the retention", total);
+  return total;
+}
+
 void webhook_dispatcher::run_enqueuer() {
+  auto last_prune = std::chrono::steady_clock::time_point{};
   for (;;) {
     std::int64_t head = 0;
     try {
+      if (std::chrono::steady_clock::now() - last_prune >= options_.prune_interval) {
+        last_prune = std::chrono::steady_clock::now();
+        prune_once();
+      }
       head = log_.head_position();
       bool advanced = false;
       enqueue_round(advanced);

@@ -39,6 +39,11 @@ struct webhook_dispatcher_options {
   webhook_sender_options http;
   // How long a claimed delivery is held by its sender: longer than an attempt can take.
   std::chrono::milliseconds lease{std::chrono::minutes(2)};
+  // Finished deliveries (delivered or failed) and their attempts are forgotten this long after
+  // they finished, looked for every prune_interval; zero: kept until their subscription is
+  // deleted.
+  std::chrono::hours keep_finished{24 * 30};
+  std::chrono::milliseconds prune_interval{std::chrono::hours(1)};
   std::function<infra::timestamp()> clock;  // the system clock when empty
   std::function<double()> random;           // [0, 1) for the jitter; libsodium's when empty
   infra::metrics_registry* metrics = nullptr;
@@ -63,6 +68,8 @@ class webhook_dispatcher {
   // One round of a sender: claims up to `max` due deliveries and attempts each. Returns how many
   // were attempted.
   std::size_t deliver_once(std::size_t max = 1);
+  // Forgets the deliveries finished longer than keep_finished ago. Returns how many.
+  std::size_t prune_once();
 
  private:
   std::size_t enqueue_round(bool& advanced);
@@ -85,6 +92,7 @@ class webhook_dispatcher {
   infra::counter* errors_ = nullptr;
   infra::histogram* duration_ = nullptr;
   infra::gauge* pending_ = nullptr;
+  infra::counter* pruned_ = nullptr;
 
   std::mutex mutex_;  // guards stopping_ and generation_
   std::condition_variable wake_;

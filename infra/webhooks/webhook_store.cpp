@@ -231,6 +231,28 @@ bool webhook_store::remove(std::string_view id) {
   return existed;
 }
 
+std::size_t webhook_store::prune_finished(timestamp before, std::size_t max) {
+  auto db = db_.acquire();
+  sql::transaction tx(*db);
+  const value limits[] = {micros(before), static_cast<std::int64_t>(max)};
+  // The oldest first, through the index on completed_at, a batch at a time: the transaction stays
+  // short while senders record attempts beside it. The ids are named, not selected again, so the
+  // attempts deleted are exactly those of the deliveries deleted.
+  std::vector<value> ids;
+  std::string list;
+  for (const auto& r : db->query("SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND "
+                                 "completed_at < $1 ORDER BY completed_at, id LIMIT $2",
+                                 limits)) {
+    ids.emplace_back(std::string(r.text(0)));
+    list += (list.empty() ? "$" : ", $") + std::to_string(ids.size());
+  }
+  if (ids.empty()) return 0;
+  db->execute("DELETE FROM webhook_attempts WHERE delivery_id IN (" + list + ")", ids);
+  const auto n = db->execute("DELETE FROM webhook_deliveries WHERE id IN (" + list + ")", ids);
+  tx.commit();
+  return static_cast<std::size_t>(n);
+}
+
 bool webhook_store::rotate_secret(std::string_view id, const std::string& secret,
                                   std::optional<timestamp> previous_until, timestamp now) {
   auto db = db_.acquire();

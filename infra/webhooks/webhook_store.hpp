@@ -138,6 +138,9 @@ class webhook_store {
   std::optional<timestamp> next_due();
   // Pending deliveries, for the metrics.
   std::int64_t pending_count();
+  // Forgets up to `max` finished deliveries (delivered or failed) completed before `before`, with
+  // their attempts; pending ones are never touched. The number forgotten.
+  std::size_t prune_finished(timestamp before, std::size_t max);
 
   // ---- what the API shows ----
   // Newest first, after the id `after`, optionally only of one status.

@@ -102,6 +102,7 @@ TEST_CASE("config: the effective configuration never shows a secret") {
   CHECK(text.find("integrations.mailgun            = on, secret ***\n") != std::string::npos);
   CHECK(text.find("integrations.calendly           = (off: no secret)\n") != std::string::npos);
   CHECK(text.find("integrations.twilio             = on, secret ***\n") != std::string::npos);
+  CHECK(text.find("webhooks.retention_days         = 30\n") != std::string::npos);
   CHECK(text.find("lead_scoring.provider           = openai-compatible\n") != std::string::npos);
   CHECK(text.find("lead_scoring.model              = scorer-large\n") != std::string::npos);
   CHECK(text.find("lead_scoring.api_key            = ***\n") != std::string::npos);

@@ -257,6 +257,58 @@ TEST_CASE_TEMPLATE(
   CHECK(start < events[0].global_position);
 }
 
+TEST_CASE_TEMPLATE(
+    "webhook store: finished deliveries are forgotten after the retention, with their attempts; "
+    "pending ones stay",
+    B, sqlite_backend, postgres_backend) {
+  webhook_env<B> env;
+  std::string secret;
+  const auto id = env.subscribe("http://127.0.0.1:9/hook", {"deal.*"}, secret);
+  for (int i = 1; i <= 3; ++i) env.append("deal.created.v1", "deal-" + std::to_string(i));
+  app::webhook_dispatcher dispatcher(env.log(), env.store(), fast_dispatch());
+  REQUIRE(dispatcher.enqueue_once() == 3);
+  const auto t = now();
+  const auto claimed = env.store().claim_due(t, 60s, 10);
+  REQUIRE(claimed.size() == 3);
+  const auto& delivered = claimed[0].delivery.id;
+  const auto& failed = claimed[1].delivery.id;
+  const auto& pending = claimed[2].delivery.id;
+  constexpr auto day = std::chrono::hours(24);
+  REQUIRE(env.store().record_attempt(
+      delivered,
+      {.number = 1, .at = t, .status_code = 200, .outcome = wh::attempt_outcome::delivered},
+      std::nullopt));
+  REQUIRE(env.store().record_attempt(
+      failed,
+      {.number = 1, .at = t + day, .status_code = 410, .outcome = wh::attempt_outcome::failed},
+      std::nullopt));
+  REQUIRE(env.store().record_attempt(
+      pending, {.number = 1, .at = t, .status_code = 503, .outcome = wh::attempt_outcome::retry},
+      t + 400 * day));
+
+  const auto pruning_at = [&](infra::timestamp when, std::chrono::hours keep) {
+    auto o = fast_dispatch();
+    o.clock = [when] { return when; };
+    o.keep_finished = keep;
+    return app::webhook_dispatcher(env.log(), env.store(), o).prune_once();
+  };
+  // Retention off: nothing is forgotten, however old.
+  CHECK(pruning_at(t + 365 * day, std::chrono::hours(0)) == 0);
+  // Thirty days (the default) after the first finished: it alone goes, with its attempt.
+  CHECK(pruning_at(t + 30 * day + std::chrono::hours(1), 30 * day) == 1);
+  CHECK_FALSE(env.store().find_delivery(id, delivered));
+  CHECK(env.store().attempts_of(delivered).empty());
+  CHECK(env.store().find_delivery(id, failed));
+  // Later: the failed one too. The pending one stays whatever its age, and so do its attempts.
+  CHECK(pruning_at(t + 90 * day, 30 * day) == 1);
+  CHECK_FALSE(env.store().find_delivery(id, failed));
+  CHECK(env.store().attempts_of(failed).empty());
+  REQUIRE(env.store().find_delivery(id, pending));
+  CHECK(env.store().attempts_of(pending).size() == 1);
+  CHECK(env.store().pending_count() == 1);
+  CHECK(pruning_at(t + 90 * day, 30 * day) == 0);
+}
+
 TEST_CASE("webhook store (postgres): the analysts' role reads none of the webhook tables") {
   webhook_env<postgres_backend> env;
   auto session = env.db().open_session();
