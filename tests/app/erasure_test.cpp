@@ -134,6 +134,11 @@ TEST_CASE_TEMPLATE("served: erasing a contact leaves no trace of it, and the log
   r = s.request("GET", "/api/search?q=quillfeather&min_position=" + std::to_string(position),
                 admin);
   CHECK_MESSAGE(r.body.find(contact) != std::string::npos, r.body);
+  // The export lists activities from the timeline read model: wait until it shows the call.
+  r = s.request("GET",
+                "/api/contacts/" + contact + "/timeline?min_position=" + std::to_string(position),
+                admin);
+  REQUIRE_MESSAGE(r.status == 200, r.body);
   r = s.request("GET", "/api/contacts/" + contact + "/export", admin);
   REQUIRE_MESSAGE(r.status == 200, r.body);
   CHECK(r.body.find("Zanzibarre") != std::string::npos);
