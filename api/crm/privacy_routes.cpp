@@ -5,12 +5,15 @@
 #include <spdlog/spdlog.h>
 
 #include "api/audit/audit_log.hpp"
+#include "api/crm/read_model_support.hpp"
 #include "api/crm/route_groups.hpp"
 #include "api/crm/route_support.hpp"
 #include "domain/common/erasure.hpp"
 #include "infra/event_codec.hpp"
 #include "infra/event_metadata.hpp"
 #include "infra/privacy/private_event_store.hpp"
+#include "projections/records/records_schema.hpp"
+#include "projections/timeline/timeline_projection.hpp"
 #include "projections/timeline/timeline_query.hpp"
 
 namespace realmkit::api::crm {
@@ -150,6 +153,9 @@ void write_items(json_out& out, request_scope& scope, std::string_view kind,
 template <class Aggregate>
 http_response export_subject(request_scope& scope, std::string_view kind) {
   const auto id = path_id(scope.request());
+  // The activities and tasks come from the timeline: min_position waits for it as for the record.
+  await_read_models(scope, {std::string(projections::records::kProjectionName),
+                            std::string(timeline::kProjectionName)});
   ensure_visible<Aggregate>(scope, id);
   auto& handler = scope.services().handler;
   const auto stream = commands::stream_id_of<Aggregate>(id);

@@ -58,6 +58,17 @@ void await(const request_scope& scope, std::int64_t position,
 
 }  // namespace
 
+void await_read_models(const request_scope& scope, const std::vector<std::string>& projections) {
+  const auto position = min_position_of(scope.request());
+  if (!position) return;
+  auto* db = scope.services().read_db;
+  if (!db) {
+    throw problem_error(
+        make_problem(problem_kind::unavailable, "this process serves no read models"));
+  }
+  await(scope, *position, projections, *db);
+}
+
 void add_read_route(router& routes, crm_services& services, std::string pattern, std::string name,
                     auth::permission permission, std::string summary, std::string response_schema,
                     std::vector<std::string> projections, read_handler handle) {

@@ -27,6 +27,10 @@ void add_read_route(router& routes, crm_services& services, std::string pattern,
                     auth::permission permission, std::string summary, std::string response_schema,
                     std::vector<std::string> projections, read_handler handle);
 
+// Waits for the request's min_position, when it has one, on every one of `projections` (503
+// after services.max_wait): for a route that is not a read route yet reads read models.
+void await_read_models(const request_scope& scope, const std::vector<std::string>& projections);
+
 // The query parameters of one request. Every parameter must be one of `known` or min_position,
 // and appear once: anything else is refused (422 naming it), as the lists do.
 class query_reader {
