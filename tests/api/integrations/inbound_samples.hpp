@@ -24,11 +24,10 @@ inline std::string sample(std::string_view name) {
   return text.str();
 }
 
-inline std::string replaced(std::string text, std::string_view placeholder,
-                            std::string_view value) {
-  for (auto at = text.find(placeholder); at != std::string::npos;
-       at = text.find(placeholder, at + value.size())) {
-    text.replace(at, placeholder.size(), value);
+// `text` with every occurrence of `from` (a sample's {{field}}, or a value to change) as `to`.
+inline std::string replaced(std::string text, std::string_view from, std::string_view to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
   }
   return text;
 }
