@@ -7,7 +7,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -37,7 +36,6 @@ constexpr std::string_view kSystemPrompt =
 
 constexpr std::size_t kMaxFactorName = 80;
 constexpr std::size_t kMaxCached = 50'000;
-constexpr double kSmoothing = 5;  // pseudo-leads pulling a small source's rate toward the overall
 
 constexpr domain::lead_source kSources[] = {
     domain::lead_source::web,           domain::lead_source::referral,
@@ -223,12 +221,7 @@ domain::lead_score parse_answer(const std::string& body) {
       if (!factor.name.empty()) out.factors.push_back(std::move(factor));
     }
   }
-  for (const auto& f : out.factors) {
-    if (!out.reason.empty()) out.reason += ", ";
-    out.reason += f.name;
-    if (f.contribution > 0) out.reason += " (+)";
-    if (f.contribution < 0) out.reason += " (\u2212)";
-  }
+  out.reason = domain::reason_of(out.factors);
   return out;
 }
 
@@ -256,21 +249,12 @@ class openai_provider final : public commands::lead_score_provider {
     m.provider = std::string(kOpenAiProviderName);
     m.remote_model = options_.model;
     m.trained_on = history.size();
-    std::array<double, 7> converted{};
-    std::array<double, 7> seen{};
-    double all_converted = 0;
-    for (const auto& e : history) {
-      const auto i = static_cast<std::size_t>(e.signals.source);
-      seen[i] += 1;
-      if (e.converted) {
-        converted[i] += 1;
-        all_converted += 1;
-      }
-    }
-    if (!history.empty()) m.base_rate = all_converted / static_cast<double>(history.size());
-    for (std::size_t i = 0; i < seen.size(); ++i) {
-      m.source_rates[i] = (converted[i] + kSmoothing * m.base_rate) / (seen[i] + kSmoothing);
-    }
+    std::vector<const domain::training_example*> examples;
+    for (const auto& e : history) examples.push_back(&e);
+    // The same rates the local model learns from, sent in the prompt.
+    const auto rates = domain::conversion_rates_of(examples);
+    m.base_rate = rates.overall;
+    m.source_rates = rates.by_source;
     // The version names what a score depends on: the endpoint's model, the prompt, and the
     // rates the prompt carries (rounded as sent).
     const auto sample = domain::lead_signals{};

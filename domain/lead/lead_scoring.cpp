@@ -166,17 +166,9 @@ std::optional<lead_score_model> train_lead_model(const std::vector<training_exam
   for (std::size_t i = 0; i < kLeadFeatureCount; ++i) m.feature_names[i] = kFeatureNames[i];
   m.trained_on = fit.size();
   m.held_out = test.size();
-  m.base_rate = static_cast<double>(converted) / static_cast<double>(fit.size());
-  std::array<double, 7> won{};
-  std::array<double, 7> seen{};
-  for (const auto* e : fit) {
-    const auto s = source_index(e->signals.source);
-    seen[s] += 1;
-    if (e->converted) won[s] += 1;
-  }
-  for (std::size_t s = 0; s < kSources.size(); ++s) {
-    m.source_rates[s] = (won[s] + kSourcePrior * m.base_rate) / (seen[s] + kSourcePrior);
-  }
+  const auto rates = conversion_rates_of(fit);
+  m.base_rate = rates.overall;
+  m.source_rates = rates.by_source;
 
   std::vector<std::array<double, kLeadFeatureCount>> x;
   x.reserve(fit.size());
@@ -241,9 +233,38 @@ lead_score score_lead_with(const lead_score_model& model, const lead_signals& si
     if (std::abs(parts[i]) < 1e-6) break;
     out.factors.push_back({factor_name(i, signals, model), parts[i]});
   }
-  for (const auto& f : out.factors) {
-    if (!out.reason.empty()) out.reason += ", ";
-    out.reason += f.name + (f.contribution > 0 ? " (+)" : " (\u2212)");
+  out.reason = reason_of(out.factors);
+  return out;
+}
+
+conversion_rates conversion_rates_of(const std::vector<const training_example*>& examples) {
+  conversion_rates out;
+  if (examples.empty()) return out;
+  std::array<double, 7> won{};
+  std::array<double, 7> seen{};
+  double converted = 0;
+  for (const auto* e : examples) {
+    const auto s = source_index(e->signals.source);
+    seen[s] += 1;
+    if (e->converted) {
+      won[s] += 1;
+      converted += 1;
+    }
+  }
+  out.overall = converted / static_cast<double>(examples.size());
+  for (std::size_t s = 0; s < kSources.size(); ++s) {
+    out.by_source[s] = (won[s] + kSourcePrior * out.overall) / (seen[s] + kSourcePrior);
+  }
+  return out;
+}
+
+std::string reason_of(const std::vector<score_factor>& factors) {
+  std::string out;
+  for (const auto& f : factors) {
+    if (!out.empty()) out += ", ";
+    out += f.name;
+    if (f.contribution > 0) out += " (+)";
+    if (f.contribution < 0) out += " (\u2212)";
   }
   return out;
 }

@@ -84,6 +84,18 @@ struct lead_score {
 
 lead_score score_lead_with(const lead_score_model& model, const lead_signals& signals);
 
+// The share of `examples` converted, and each source's, smoothed toward it by ten leads' weight
+// so that a source seen twice does not claim 0% or 100% (0 everywhere when there are none).
+struct conversion_rates {
+  double overall = 0;
+  std::array<double, 7> by_source{};  // indexed by lead_source
+};
+conversion_rates conversion_rates_of(const std::vector<const training_example*>& examples);
+
+// The factors in words with their direction, for the lead's page: "3 meetings (+), no reply
+// within a day (−)"; a factor without a direction has no sign.
+std::string reason_of(const std::vector<score_factor>& factors);
+
 // The area under the ROC curve of `scores` against `outcomes` (ties count half); nullopt when
 // either outcome is missing.
 std::optional<double> roc_auc(const std::vector<double>& scores, const std::vector<bool>& outcomes);

@@ -4,22 +4,24 @@
 
 namespace realmkit::infra::crypto {
 
-std::string base64url_encode(std::string_view bytes) {
-  constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kVariant), '\0');
+namespace {
+
+std::string encode(std::string_view bytes, int variant) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), variant), '\0');
   sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), kVariant);
+                    bytes.size(), variant);
   out.resize(out.size() - 1);  // the encoded length counts the terminating NUL
   return out;
 }
 
+}  // namespace
+
+std::string base64url_encode(std::string_view bytes) {
+  return encode(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
 std::string base64_encode(std::string_view bytes) {
-  constexpr int kVariant = sodium_base64_VARIANT_ORIGINAL;
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kVariant), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), kVariant);
-  out.resize(out.size() - 1);  // the encoded length counts the terminating NUL
-  return out;
+  return encode(bytes, sodium_base64_VARIANT_ORIGINAL);
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
